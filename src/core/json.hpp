@@ -1,0 +1,37 @@
+// The one JSON vocabulary of capstan: Boost.JSON values, read and written with number-exact
+// routines of our own (Boost.JSON 1.81 mis-rounds 16-17 digit doubles and writes 3.0 as 3E0).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "core/result.hpp"
+
+namespace capstan::core {
+
+namespace json = boost::json;
+
+struct JsonParseOptions {
+  std::size_t max_depth = 256;        // nesting beyond this is an error, not a stack overflow
+  bool allow_duplicate_keys = false;  // duplicates are rejected: parsers disagree on which wins
+};
+
+// Parses one JSON text (RFC 8259, UTF-8 validated). Doubles are converted with std::from_chars,
+// so every finite number round-trips exactly; out-of-range numbers (1e999) are an error.
+[[nodiscard]] Result<json::value> ParseJson(std::string_view text,
+                                            const JsonParseOptions& options = {},
+                                            json::storage_ptr storage = {});
+
+// Appends the compact serialisation of `value` to `out`. Doubles use the shortest form that
+// parses back to the same double, and keep a fraction or exponent (3.0 stays "3.0").
+void AppendJson(std::string& out, const json::value& value);
+
+// Appends `text` as a quoted JSON string, escaping quotes, backslashes and control characters.
+void AppendJsonString(std::string& out, std::string_view text);
+
+[[nodiscard]] std::string SerializeJson(const json::value& value);
+
+}  // namespace capstan::core
