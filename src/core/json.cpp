@@ -194,13 +194,27 @@ void AppendJsonString(std::string& out, std::string_view text) {
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);
@@ -213,8 +227,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 void AppendJson(std::string& out, const json::value& value) {
   switch (value.kind()) {
-    case json::kind::null: out += "null"; return;
-    case json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
+    case json::kind::null:
+      out += "null";
+      return;
+    case json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      return;
     case json::kind::int64: {
       char buf[32];
       auto [ptr, err] = std::to_chars(buf, buf + sizeof buf, value.get_int64());
@@ -229,7 +247,9 @@ void AppendJson(std::string& out, const json::value& value) {
       out.append(buf, ptr);
       return;
     }
-    case json::kind::double_: AppendDouble(out, value.get_double()); return;
+    case json::kind::double_:
+      AppendDouble(out, value.get_double());
+      return;
     case json::kind::string: {
       const json::string& s = value.get_string();
       AppendJsonString(out, std::string_view(s.data(), s.size()));

@@ -54,8 +54,8 @@ TEST(JsonTest, RejectsDuplicateKeys) {
 }
 
 TEST(JsonTest, RejectsBadInputWithClearErrors) {
-  for (std::string_view bad : {"", "{", "[1,]", "{\"a\" 1}", "1e999", "\"\xff\"", "nul", "[] []",
-                               "\"\x01\"", "01"}) {
+  for (std::string_view bad :
+       {"", "{", "[1,]", "{\"a\" 1}", "1e999", "\"\xff\"", "nul", "[] []", "\"\x01\"", "01"}) {
     auto v = ParseJson(bad);
     EXPECT_FALSE(v) << bad;
     if (!v) {

@@ -57,12 +57,12 @@ inline Status Ok() { return {}; }
 #define CAPSTAN_CONCAT(a, b) CAPSTAN_CONCAT_INNER(a, b)
 #define CAPSTAN_ASSIGN_OR_RETURN(lhs, expr) \
   CAPSTAN_ASSIGN_OR_RETURN_IMPL(CAPSTAN_CONCAT(capstan_result_, __LINE__), lhs, expr)
-#define CAPSTAN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)              \
-  auto tmp = (expr);                                               \
+#define CAPSTAN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)             \
+  auto tmp = (expr);                                              \
   if (!tmp) return ::capstan::core::Fail(std::move(tmp).error()); \
   lhs = std::move(*tmp)
-#define CAPSTAN_RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                                  \
-    auto capstan_status_ = (expr);                                                      \
+#define CAPSTAN_RETURN_IF_ERROR(expr)                                                       \
+  do {                                                                                      \
+    auto capstan_status_ = (expr);                                                          \
     if (!capstan_status_) return ::capstan::core::Fail(std::move(capstan_status_).error()); \
   } while (false)

@@ -48,7 +48,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;  // peer IP, for logs
-  std::string request_id;      // assigned by the server (X-Request-Id if the client sent a sane one)
+  std::string request_id;  // assigned by the server (X-Request-Id if the client sent a sane one)
   std::chrono::steady_clock::time_point received_at{};
   bool keep_alive = true;
 };

@@ -1,0 +1,92 @@
+#include "core/percent.hpp"
+
+namespace capstan::core {
+namespace {
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+// sub-delims that are safe inside one path segment ('/' is not among them).
+bool IsSegmentSafe(unsigned char c) {
+  switch (c) {
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+      return true;
+    default:
+      return false;
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void AppendPercentEncoded(std::string& out, std::string_view value, UrlPart part) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  if (part == UrlPart::kPathSegment && (value == "." || value == "..")) {
+    for (std::size_t i = 0; i < value.size(); ++i) out += "%2E";
+    return;
+  }
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (IsUnreserved(c) || (part == UrlPart::kPathSegment && IsSegmentSafe(c))) {
+      out.push_back(ch);
+    } else if (part == UrlPart::kForm && c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
+std::string PercentEncode(std::string_view value, UrlPart part) {
+  std::string out;
+  out.reserve(value.size());
+  AppendPercentEncoded(out, value, part);
+  return out;
+}
+
+Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) {
+        return Fail(ErrorCode::kInvalidArgument, "truncated percent escape");
+      }
+      int hi = HexValue(text[i + 1]);
+      int lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return Fail(ErrorCode::kInvalidArgument, "invalid percent escape");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace capstan::core
