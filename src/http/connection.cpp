@@ -1,0 +1,503 @@
+// One server connection: reads requests with Beast's parser, runs the handler, writes responses
+// (plain, HEAD, chunked streams), enforces limits and timeouts, answers malformed input.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/loop.hpp"
+#include "http/wire.hpp"
+
+namespace capstan::http::internal {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+using ErrorCode = boost::system::error_code;
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadSize = 16 * 1024;
+constexpr std::size_t kShrinkAbove = 64 * 1024;
+constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+bool ContainsToken(std::string_view list, std::string_view token) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(start, end - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (IEquals(item, token)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::chrono::microseconds Since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+}
+
+class Connection final : public ConnectionHandle, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Loop& loop, tcp::socket socket)
+      : loop_(loop),
+        options_(loop.shared.options),
+        limits_(loop.shared.options.limits),
+        socket_(std::move(socket)),
+        timer_(loop.ioc),
+        watch_done_(loop.ioc) {
+    ErrorCode ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    auto endpoint = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+    loop_.connections.insert(this);
+  }
+  ~Connection() override { Finish(); }
+
+  asio::awaitable<void> Serve();
+  asio::awaitable<void> Reject();
+  void CloseForShutdown(bool force) override {
+    if (force || idle_) CloseSocket();
+  }
+
+ private:
+  class ChunkWriter;
+
+  asio::awaitable<bool> ServeOne();
+  asio::awaitable<bool> ReadFailed(Request& request, const ErrorCode& ec);
+  asio::awaitable<bool> SendErrorAndClose(Request& request, int status, std::string_view type,
+                                          std::string_view message);
+  asio::awaitable<Response> CallHandler(Request& request);
+  asio::awaitable<bool> WriteResponse(const Request& request, Response& response, bool close,
+                                      bool http10);
+  asio::awaitable<bool> WriteStream(const Request& request, Response& response, bool& close,
+                                    bool http10);
+  asio::awaitable<void> LingeringClose();
+  void FillRequest(Request& request, const Parser& parser) const;
+  void Log(const Request& request, const Response& response) const {
+    if (options_.access_log) options_.access_log(request, response, Since(request.received_at));
+  }
+
+  // Deadlines: one lazily re-armed timer per connection. Setting a later deadline costs nothing;
+  // when the timer fires early it re-arms for the current deadline.
+  void SetDeadline(Clock::time_point deadline) {
+    deadline_ = deadline;
+    timed_out_ = false;
+    if (!timer_armed_ || deadline < timer_expiry_) ArmTimer(deadline);
+  }
+  void SetTimeout(std::chrono::milliseconds timeout) { SetDeadline(Clock::now() + timeout); }
+  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
+  void ArmTimer(Clock::time_point at) {
+    timer_armed_ = true;
+    timer_expiry_ = at;
+    std::uint64_t generation = ++timer_generation_;
+    timer_.expires_at(at);
+    timer_.async_wait(
+        [self = shared_from_this(), generation](const ErrorCode&) { self->OnTimer(generation); });
+  }
+  void OnTimer(std::uint64_t generation) {
+    if (generation != timer_generation_) return;
+    timer_armed_ = false;
+    if (closed_ || deadline_ == Clock::time_point::max()) return;
+    if (Clock::now() >= deadline_) {
+      timed_out_ = true;
+      ErrorCode ec;
+      socket_.cancel(ec);
+    } else {
+      ArmTimer(deadline_);
+    }
+  }
+
+  void CloseSocket() {
+    if (closed_) return;
+    closed_ = true;
+    ErrorCode ec;
+    socket_.close(ec);
+  }
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    CloseSocket();
+    ++timer_generation_;
+    timer_.cancel();
+    loop_.connections.erase(this);
+    loop_.shared.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  Loop& loop_;
+  const ServerOptions& options_;
+  const ServerLimits& limits_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  asio::steady_timer watch_done_;  // wakes the connection when the peer watch completes
+  beast::flat_buffer buffer_;
+  std::string head_;  // reused for response heads
+  std::string remote_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point timer_expiry_ = Clock::time_point::max();
+  std::uint64_t timer_generation_ = 0;
+  bool timer_armed_ = false;
+  bool timed_out_ = false;
+  bool idle_ = false;
+  bool closed_ = false;
+  bool finished_ = false;
+  // Peer watch during a streamed response: a 1-byte read that tells a closed peer apart.
+  bool watch_pending_ = false;
+  bool watch_got_byte_ = false;
+  bool peer_closed_ = false;
+  char watch_byte_ = 0;
+};
+
+// Chunked (HTTP/1.1) or raw (HTTP/1.0, close-delimited) body writer for streamed responses.
+class Connection::ChunkWriter final : public StreamWriter {
+ public:
+  ChunkWriter(Connection& connection, bool chunked) : c_(connection), chunked_(chunked) {}
+
+  asio::awaitable<bool> Write(std::string_view data) override {
+    if (failed_ || c_.closed_ || c_.peer_closed_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    char size_line[24];
+    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    std::array<asio::const_buffer, 3> buffers{
+        asio::buffer(size_line, chunked_ ? static_cast<std::size_t>(n) : 0),
+        asio::buffer(data.data(), data.size()), asio::buffer("\r\n", chunked_ ? 2 : 0)};
+    c_.SetTimeout(c_.limits_.write_timeout);
+    auto [ec, written] = co_await asio::async_write(c_.socket_, buffers, kTuple);
+    c_.ClearDeadline();
+    if (ec) failed_ = true;
+    co_return !failed_;
+  }
+  [[nodiscard]] bool closed() const override {
+    return failed_ || c_.closed_ || c_.peer_closed_ || c_.loop_.stopping;
+  }
+  [[nodiscard]] bool failed() const { return failed_; }
+
+ private:
+  Connection& c_;
+  bool chunked_;
+  bool failed_ = false;
+};
+
+asio::awaitable<void> Connection::Serve() {
+  bool first = true;
+  while (!closed_) {
+    if (buffer_.size() == 0) {
+      if (loop_.stopping) break;
+      if (buffer_.capacity() > kShrinkAbove) buffer_.shrink_to_fit();
+      idle_ = true;
+      SetTimeout(first ? limits_.header_timeout : limits_.idle_timeout);
+      auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kTuple);
+      idle_ = false;
+      if (ec || n == 0) break;  // peer closed, idle timeout or shutdown: close silently
+      buffer_.commit(n);
+    }
+    first = false;
+    if (!co_await ServeOne()) break;
+  }
+  Finish();
+}
+
+asio::awaitable<void> Connection::Reject() {
+  Request request;
+  request.received_at = Clock::now();
+  request.remote_address = remote_;
+  request.request_id = NewRequestId();
+  co_await SendErrorAndClose(request, 503, "unavailable", "too many connections");
+  Finish();
+}
+
+void Connection::FillRequest(Request& request, const Parser& parser) const {
+  const auto& message = parser.get();
+  request.method = View(message.method_string());
+  request.target = View(message.target());
+  std::string_view target = request.target;
+  if (!target.empty() && target.front() != '/') {
+    // absolute-form ("http://host/p?q", RFC 9112 §3.2.2): route on the path and query only.
+    std::size_t scheme = target.find("://");
+    if (scheme != std::string_view::npos) {
+      std::size_t path = target.find_first_of("/?", scheme + 3);
+      target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+    }
+  }
+  std::size_t q = target.find('?');
+  request.path = target.substr(0, q);
+  if (q != std::string_view::npos) request.query = target.substr(q + 1);
+  for (const auto& field : message) {
+    request.headers.Add(View(field.name_string()), View(field.value()));
+  }
+  request.keep_alive = parser.keep_alive();
+  auto client_id = request.headers.Get("X-Request-Id");
+  request.request_id =
+      client_id && IsSaneRequestId(*client_id) ? std::string(*client_id) : NewRequestId();
+}
+
+asio::awaitable<bool> Connection::ServeOne() {
+  Request request;
+  request.received_at = Clock::now();
+  request.remote_address = remote_;
+  Parser parser;
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(limits_.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(limits_.max_body_bytes);
+
+  SetDeadline(request.received_at + limits_.header_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
+  if (ec || timed_out_) co_return co_await ReadFailed(request, ec);
+  FillRequest(request, parser);
+
+  // Framing checks Beast leaves to us: request smuggling vectors and NUL bytes.
+  int content_lengths = 0;
+  bool transfer_encoding = false;
+  for (const auto& [name, value] : request.headers.entries()) {
+    if (IEquals(name, "Content-Length")) ++content_lengths;
+    if (IEquals(name, "Transfer-Encoding")) transfer_encoding = true;
+    if (value.find('\0') != std::string::npos) {
+      co_return co_await SendErrorAndClose(request, 400, "bad_request", "NUL byte in header");
+    }
+  }
+  if (content_lengths > 1) {
+    co_return co_await SendErrorAndClose(request, 400, "bad_request", "duplicate Content-Length");
+  }
+  if (content_lengths > 0 && transfer_encoding) {
+    co_return co_await SendErrorAndClose(request, 400, "bad_request",
+                                         "both Content-Length and Transfer-Encoding");
+  }
+  unsigned version = parser.get().version();
+  if (version != 10 && version != 11) {
+    co_return co_await SendErrorAndClose(request, 505, "http_version_not_supported",
+                                         "only HTTP/1.0 and HTTP/1.1 are supported");
+  }
+
+  if (!parser.is_done()) {
+    auto expect = request.headers.Get("Expect");
+    if (expect && version == 11) {
+      if (!IEquals(*expect, "100-continue")) {
+        co_return co_await SendErrorAndClose(request, 417, "expectation_failed",
+                                             "unsupported Expect value");
+      }
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      SetTimeout(limits_.write_timeout);
+      auto [wec, wn] = co_await asio::async_write(
+          socket_, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+      if (wec) co_return co_await ReadFailed(request, wec);
+    }
+    SetDeadline(request.received_at + limits_.request_timeout);
+    auto [bec, bn] = co_await bhttp::async_read(socket_, buffer_, parser, kTuple);
+    if (bec || timed_out_) co_return co_await ReadFailed(request, bec);
+  }
+  ClearDeadline();
+  request.body = std::move(parser.get().body());
+
+  Response response = co_await CallHandler(request);
+  auto connection_header = response.headers.Get("Connection");
+  bool close = !request.keep_alive || loop_.stopping || closed_ ||
+               (connection_header && ContainsToken(*connection_header, "close"));
+  bool ok = false;
+  if (response.stream) {
+    ok = co_await WriteStream(request, response, close, version == 10);
+  } else {
+    ok = co_await WriteResponse(request, response, close, version == 10);
+  }
+  Log(request, response);
+  if (!ok) {
+    CloseSocket();
+    co_return false;
+  }
+  if (close) {
+    co_await LingeringClose();
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::ReadFailed(Request& request, const ErrorCode& ec) {
+  if (timed_out_) {
+    co_return co_await SendErrorAndClose(request, 408, "request_timeout",
+                                         "request not received in time");
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == asio::error::eof || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe || closed_) {
+    CloseSocket();
+    co_return false;
+  }
+  if (ec == bhttp::error::header_limit) {
+    co_return co_await SendErrorAndClose(request, 431, "request_header_fields_too_large",
+                                         "request header fields too large");
+  }
+  if (ec == bhttp::error::body_limit) {
+    co_return co_await SendErrorAndClose(request, 413, "payload_too_large",
+                                         "request body too large");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    co_return co_await SendErrorAndClose(request, 400, "bad_request",
+                                         "malformed request: " + ec.message());
+  }
+  CloseSocket();  // a socket error: nobody to answer
+  co_return false;
+}
+
+asio::awaitable<bool> Connection::SendErrorAndClose(Request& request, int status,
+                                                    std::string_view type,
+                                                    std::string_view message) {
+  if (request.request_id.empty()) request.request_id = NewRequestId();
+  Response response = ErrorResponse(status, type, message);
+  bool ok = co_await WriteResponse(request, response, /*close=*/true, /*http10=*/false);
+  Log(request, response);
+  if (ok) {
+    co_await LingeringClose();
+  } else {
+    CloseSocket();
+  }
+  co_return false;
+}
+
+asio::awaitable<Response> Connection::CallHandler(Request& request) {
+  bool failed = false;
+  Response response;
+  try {
+    response = co_await loop_.shared.handler(request);
+  } catch (const std::exception&) {
+    failed = true;
+  }
+  if (failed) response = ErrorResponse(500, "internal", "internal error");
+  co_return response;
+}
+
+asio::awaitable<bool> Connection::WriteResponse(const Request& request, Response& response,
+                                                bool close, bool http10) {
+  if (closed_) co_return false;
+  HeadOptions head;
+  head.request_id = request.request_id;
+  head.server_name = options_.server_name;
+  head.close = close;
+  head.http10_keep_alive = http10 && !close;
+  head.content_length = response.body.size();
+  head_.clear();
+  AppendResponseHead(head_, response, head);
+  bool with_body = request.method != "HEAD" && response.status >= 200 && response.status != 204 &&
+                   response.status != 304;
+  std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head_),
+      asio::buffer(response.body.data(), with_body ? response.body.size() : 0)};
+  SetTimeout(limits_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
+  ClearDeadline();
+  co_return !ec && !timed_out_;
+}
+
+asio::awaitable<bool> Connection::WriteStream(const Request& request, Response& response,
+                                              bool& close, bool http10) {
+  if (closed_) co_return false;
+  if (http10) close = true;  // no chunked encoding in HTTP/1.0: the close ends the body
+  HeadOptions head;
+  head.request_id = request.request_id;
+  head.server_name = options_.server_name;
+  head.close = close;
+  head.chunked = !http10;
+  head.close_delimited = http10;
+  head_.clear();
+  AppendResponseHead(head_, response, head);
+  SetTimeout(limits_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
+  ClearDeadline();
+  if (ec || timed_out_) co_return false;
+  if (request.method == "HEAD") co_return true;
+
+  // Watch the peer while the producer runs, so that ChunkWriter::closed() notices a hang-up.
+  watch_pending_ = true;
+  watch_got_byte_ = false;
+  peer_closed_ = false;
+  socket_.async_read_some(asio::buffer(&watch_byte_, 1),
+                          [self = shared_from_this()](const ErrorCode& wec, std::size_t got) {
+                            self->watch_pending_ = false;
+                            if (got == 1) {
+                              self->watch_got_byte_ = true;
+                            } else if (wec != asio::error::operation_aborted) {
+                              self->peer_closed_ = true;
+                            }
+                            self->watch_done_.cancel();
+                          });
+
+  ChunkWriter writer(*this, !http10);
+  bool producer_failed = false;
+  try {
+    co_await response.stream(writer);
+  } catch (const std::exception&) {
+    producer_failed = true;  // the body is cut short: the client sees no terminating chunk
+  }
+  bool ok = !writer.failed() && !producer_failed && !closed_;
+  if (ok && !http10) {
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    SetTimeout(limits_.write_timeout);
+    auto [lec, ln] = co_await asio::async_write(
+        socket_, asio::buffer(kLastChunk.data(), kLastChunk.size()), kTuple);
+    ClearDeadline();
+    ok = !lec && !timed_out_;
+  }
+  if (watch_pending_) {
+    ErrorCode cancel_ec;
+    socket_.cancel(cancel_ec);
+    watch_done_.expires_at(Clock::time_point::max());
+    if (watch_pending_) co_await watch_done_.async_wait(kTuple);
+  }
+  if (watch_got_byte_) {
+    auto space = buffer_.prepare(1);
+    std::memcpy(space.data(), &watch_byte_, 1);
+    buffer_.commit(1);
+  }
+  if (peer_closed_) ok = false;
+  co_return ok;
+}
+
+asio::awaitable<void> Connection::LingeringClose() {
+  // Half-close, then drain what the client still sends for a short while: closing with unread
+  // data would reset the connection and could destroy the response before the client reads it.
+  if (closed_) co_return;
+  ErrorCode ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec) {
+    SetTimeout(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime));
+    std::array<char, 4096> sink;
+    std::size_t total = 0;
+    while (total < kLingerMaxBytes && !closed_) {
+      auto [rec, n] = co_await socket_.async_read_some(asio::buffer(sink), kTuple);
+      if (rec || timed_out_) break;
+      total += n;
+    }
+    ClearDeadline();
+  }
+  CloseSocket();
+}
+
+}  // namespace
+
+asio::awaitable<void> ServeConnection(Loop& loop, tcp::socket socket, bool reject) {
+  auto connection = std::make_shared<Connection>(loop, std::move(socket));
+  if (reject) {
+    co_await connection->Reject();
+  } else {
+    co_await connection->Serve();
+  }
+}
+
+}  // namespace capstan::http::internal
