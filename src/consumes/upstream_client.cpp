@@ -373,11 +373,13 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
       if (!connected) co_return Fail(std::move(connected).error());
       conn = std::move(*connected);
     }
-    tl::expected<Exchanged, ExchangeFailure> result =
-        conn->secure ? co_await impl_->ExchangeOn(*conn->secure, *conn, origin, req, head, deadline,
-                                                  options)
-                     : co_await impl_->ExchangeOn(*conn->plain, *conn, origin, req, head, deadline,
-                                                  options);
+    // (No co_await inside ?: — GCC 12 miscompiles it.)
+    tl::expected<Exchanged, ExchangeFailure> result;
+    if (conn->secure) {
+      result = co_await impl_->ExchangeOn(*conn->secure, *conn, origin, req, head, deadline, options);
+    } else {
+      result = co_await impl_->ExchangeOn(*conn->plain, *conn, origin, req, head, deadline, options);
+    }
     if (result) {
       UpstreamResponse& response = result->response;
       response.elapsed =
