@@ -29,7 +29,6 @@ const NamedNode* ObjectKeywords::FindProperty(std::string_view name) const {
 
 namespace {
 
-constexpr std::string_view kMetaSchemaUri = "https://json-schema.org/draft/2020-12/schema";
 constexpr std::string_view kVocabPrefix = "https://json-schema.org/draft/2020-12/vocab/";
 constexpr std::size_t kMaxSchemaDepth = 512;
 

@@ -505,9 +505,10 @@ class Evaluator {
                          return "missing required property " + Quote(name);
                        }));
     }
-    for (const auto& [name, dependents] : o.dependent_required) {
+    for (const auto& entry : o.dependent_required) {
+      const auto& name = entry.first;  // (no structured binding: clang 14 cannot capture it)
       if (!object.contains(name)) continue;
-      for (const std::string& dependent : dependents) {
+      for (const std::string& dependent : entry.second) {
         CAPSTAN_JS_CHECK(object.contains(dependent) || Reject(node, "dependentRequired", [&] {
                            return "missing property " + Quote(dependent) + " (required when " +
                                   Quote(name) + " is present)";
