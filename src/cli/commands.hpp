@@ -1,0 +1,28 @@
+// The capstan subcommands as functions: each takes its parsed arguments and the output streams
+// and returns the process exit code. main.cpp wires them to CLI11.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace capstan::cli {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;  // the input has errors
+inline constexpr int kExitUsage = 2;    // bad usage or an unreadable file
+
+struct ValidateArgs {
+  std::vector<std::string> files;
+  bool strict = false;
+  std::string format = "text";  // "text" or "json"
+};
+
+// `capstan validate FILE... [--strict] [--format text|json]`: prints every diagnostic of every file
+// (text: "FILE:LINE:COL: error|warning: message [rule-id]"; json: an array of objects) to `out`,
+// sorted by file and line, and a summary or read errors to `err`. Returns 0 if no file has errors
+// (warnings allowed), 1 if one has, 2 if a file could not be read.
+int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace capstan::cli
