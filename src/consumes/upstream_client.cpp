@@ -6,8 +6,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -47,8 +47,7 @@ Result<std::shared_ptr<TlsContext>> MakeTlsContext(const TlsOptions& options) {
     if (!options.ca_file.empty()) {
       tls->ctx.load_verify_file(options.ca_file, ec);
       if (ec) {
-        return Fail(ErrorCode::kIo,
-                    "cannot load CA file " + options.ca_file + ": " + ec.message());
+        return Fail(ErrorCode::kIo, "cannot load CA file " + options.ca_file + ": " + ec.message());
       }
     }
     tls->ctx.set_verify_mode(asio::ssl::verify_peer);
@@ -257,9 +256,10 @@ struct UpstreamClient::Impl {
       if (hec) {
         long verify = SSL_get_verify_result(conn->secure->native_handle());
         if (verify != X509_V_OK) {
-          co_return Fail(ErrorCode::kUpstreamUnavailable,
-                         "TLS handshake with " + origin.Key() + " failed: certificate verification: " +
-                             X509_verify_cert_error_string(verify));
+          co_return Fail(
+              ErrorCode::kUpstreamUnavailable,
+              "TLS handshake with " + origin.Key() +
+                  " failed: certificate verification: " + X509_verify_cert_error_string(verify));
         }
         co_return Fail(TransportError(hec, "TLS handshake with", origin));
       }
@@ -269,13 +269,15 @@ struct UpstreamClient::Impl {
 
   template <typename Stream>
   asio::awaitable<tl::expected<Exchanged, ExchangeFailure>> ExchangeOn(
-      Stream& stream, Connection& conn, const Origin& origin, const bhttp::request<bhttp::string_body>& req,
-      bool head, Clock::time_point deadline, const CallOptions& options) {
+      Stream& stream, Connection& conn, const Origin& origin,
+      const bhttp::request<bhttp::string_body>& req, bool head, Clock::time_point deadline,
+      const CallOptions& options) {
     auto token = asio::bind_cancellation_slot(options.cancel, asio::as_tuple(asio::use_awaitable));
     conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
     auto [wec, written] = co_await bhttp::async_write(stream, req, token);
     (void)written;
-    if (wec) co_return tl::unexpected(ExchangeFailure{TransportError(wec, "sending to", origin), true});
+    if (wec)
+      co_return tl::unexpected(ExchangeFailure{TransportError(wec, "sending to", origin), true});
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.limits.max_response_bytes);
@@ -288,9 +290,9 @@ struct UpstreamClient::Impl {
       bool before = !parser.got_some();
       if (rec == bhttp::error::body_limit) {
         co_return tl::unexpected(ExchangeFailure{
-            {ErrorCode::kUpstreamError,
-             "response from " + origin.Key() + " exceeds " +
-                 std::to_string(options.limits.max_response_bytes) + " bytes"},
+            {ErrorCode::kUpstreamError, "response from " + origin.Key() + " exceeds " +
+                                            std::to_string(options.limits.max_response_bytes) +
+                                            " bytes"},
             false});
       }
       if (rec == bhttp::error::header_limit) {
@@ -300,10 +302,10 @@ struct UpstreamClient::Impl {
       }
       if (rec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
           rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
-        co_return tl::unexpected(ExchangeFailure{
-            {ErrorCode::kUpstreamError,
-             "malformed response from " + origin.Key() + ": " + rec.message()},
-            false});
+        co_return tl::unexpected(
+            ExchangeFailure{{ErrorCode::kUpstreamError,
+                             "malformed response from " + origin.Key() + ": " + rec.message()},
+                            false});
       }
       core::Error error = TransportError(rec, "reading from", origin);
       if (!before && error.code == ErrorCode::kUpstreamUnavailable) {
@@ -376,9 +378,11 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
     // (No co_await inside ?: — GCC 12 miscompiles it.)
     tl::expected<Exchanged, ExchangeFailure> result;
     if (conn->secure) {
-      result = co_await impl_->ExchangeOn(*conn->secure, *conn, origin, req, head, deadline, options);
+      result =
+          co_await impl_->ExchangeOn(*conn->secure, *conn, origin, req, head, deadline, options);
     } else {
-      result = co_await impl_->ExchangeOn(*conn->plain, *conn, origin, req, head, deadline, options);
+      result =
+          co_await impl_->ExchangeOn(*conn->plain, *conn, origin, req, head, deadline, options);
     }
     if (result) {
       UpstreamResponse& response = result->response;

@@ -80,24 +80,25 @@ TEST_F(UpstreamClientTest, SendsAndReusesKeepAliveConnections) {
   std::atomic<int> calls{0};
   StartServer([&](http::Request& req) -> asio::awaitable<http::Response> {
     ++calls;
-    std::string echo = req.method + " " + req.target + " " + req.body + " host=" +
-                       std::string(req.headers.Get("Host").value_or(""));
+    std::string echo = req.method + " " + req.target + " " + req.body +
+                       " host=" + std::string(req.headers.Get("Host").value_or(""));
     co_return http::MakeResponse(200, echo, "text/plain");
   });
-  auto results = RunOnLoop(nullptr, [&](UpstreamClient& client) -> asio::awaitable<std::vector<UpstreamResponse>> {
-    std::vector<UpstreamResponse> out;
-    for (int i = 0; i < 3; ++i) {
-      UpstreamRequest req;
-      req.method = i == 2 ? "POST" : "GET";
-      req.target = "/x?i=" + std::to_string(i);
-      req.body = i == 2 ? "{\"a\":1}" : "";
-      auto r = co_await client.Send(origin_, std::move(req), {});
-      EXPECT_TRUE(r) << (r ? "" : r.error().message);
-      if (r) out.push_back(std::move(*r));
-    }
-    EXPECT_EQ(client.idle_connections(), 1u);
-    co_return out;
-  });
+  auto results = RunOnLoop(
+      nullptr, [&](UpstreamClient& client) -> asio::awaitable<std::vector<UpstreamResponse>> {
+        std::vector<UpstreamResponse> out;
+        for (int i = 0; i < 3; ++i) {
+          UpstreamRequest req;
+          req.method = i == 2 ? "POST" : "GET";
+          req.target = "/x?i=" + std::to_string(i);
+          req.body = i == 2 ? "{\"a\":1}" : "";
+          auto r = co_await client.Send(origin_, std::move(req), {});
+          EXPECT_TRUE(r) << (r ? "" : r.error().message);
+          if (r) out.push_back(std::move(*r));
+        }
+        EXPECT_EQ(client.idle_connections(), 1u);
+        co_return out;
+      });
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].body, "GET /x?i=0  host=" + origin_.HostHeader());
   EXPECT_FALSE(results[0].reused_connection);
@@ -109,9 +110,11 @@ TEST_F(UpstreamClientTest, SendsAndReusesKeepAliveConnections) {
 TEST_F(UpstreamClientTest, RetriesOnceWhenPooledConnectionWentStale) {
   http::ServerLimits limits;
   limits.idle_timeout = 50ms;
-  StartServer([](http::Request&) -> asio::awaitable<http::Response> {
-    co_return http::MakeResponse(200, "{}");
-  }, limits);
+  StartServer(
+      [](http::Request&) -> asio::awaitable<http::Response> {
+        co_return http::MakeResponse(200, "{}");
+      },
+      limits);
   auto ok = RunOnLoop(nullptr, [&](UpstreamClient& client) -> asio::awaitable<bool> {
     UpstreamRequest req;
     req.target = "/";
@@ -121,7 +124,7 @@ TEST_F(UpstreamClientTest, RetriesOnceWhenPooledConnectionWentStale) {
     co_await t.async_wait(asio::use_awaitable);
     auto second = co_await client.Send(origin_, req, {});
     EXPECT_TRUE(second) << (second ? "" : second.error().message);
-    co_return first && second && second->status == 200;
+    co_return first&& second && second->status == 200;
   });
   EXPECT_TRUE(ok);
 }
@@ -131,19 +134,20 @@ TEST_F(UpstreamClientTest, TimesOutAndLimitsSize) {
     if (req.path == "/slow") co_await http::Sleep(2s);
     co_return http::MakeResponse(200, std::string(req.path == "/big" ? 100000 : 10, 'x'));
   });
-  auto errors = RunOnLoop(nullptr, [&](UpstreamClient& client) -> asio::awaitable<std::vector<core::ErrorCode>> {
-    std::vector<core::ErrorCode> out;
-    CallOptions options;
-    options.limits.read_timeout = 200ms;
-    options.limits.max_response_bytes = 1000;
-    for (const char* path : {"/slow", "/big"}) {
-      UpstreamRequest req;
-      req.target = path;
-      auto r = co_await client.Send(origin_, req, options);
-      out.push_back(r ? core::ErrorCode::kInternal : r.error().code);
-    }
-    co_return out;
-  });
+  auto errors = RunOnLoop(
+      nullptr, [&](UpstreamClient& client) -> asio::awaitable<std::vector<core::ErrorCode>> {
+        std::vector<core::ErrorCode> out;
+        CallOptions options;
+        options.limits.read_timeout = 200ms;
+        options.limits.max_response_bytes = 1000;
+        for (const char* path : {"/slow", "/big"}) {
+          UpstreamRequest req;
+          req.target = path;
+          auto r = co_await client.Send(origin_, req, options);
+          out.push_back(r ? core::ErrorCode::kInternal : r.error().code);
+        }
+        co_return out;
+      });
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0], core::ErrorCode::kUpstreamTimeout);
   EXPECT_EQ(errors[1], core::ErrorCode::kUpstreamError);
@@ -158,11 +162,12 @@ TEST(UpstreamClientErrorsTest, ConnectionRefusedIsUnavailable) {
     port = a.local_endpoint().port();
   }
   Origin origin = *ParseOrigin("http://127.0.0.1:" + std::to_string(port));
-  auto r = RunOnLoop(nullptr, [&](UpstreamClient& client) -> asio::awaitable<core::Result<UpstreamResponse>> {
-    UpstreamRequest req;
-    req.target = "/";
-    co_return co_await client.Send(origin, req, {});
-  });
+  auto r = RunOnLoop(
+      nullptr, [&](UpstreamClient& client) -> asio::awaitable<core::Result<UpstreamResponse>> {
+        UpstreamRequest req;
+        req.target = "/";
+        co_return co_await client.Send(origin, req, {});
+      });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamUnavailable);
   EXPECT_NE(r.error().message.find("connecting to"), std::string::npos);
@@ -173,12 +178,12 @@ TEST(UpstreamClientErrorsTest, ConnectionRefusedIsUnavailable) {
 class TlsFixture : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("capstan-tls-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("capstan-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     std::string d = dir_.string();
     std::string script =
-        "cd " + d + " && "
+        "cd " + d +
+        " && "
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
         "-subj /CN=capstan-test-ca 2>/dev/null && "
         "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
@@ -232,11 +237,12 @@ class TlsFixture : public ::testing::Test {
     auto tls = MakeTlsContext(tls_options);
     if (!tls) return core::Fail(tls.error());
     Origin origin = *ParseOrigin("https://" + host + ":" + std::to_string(port_));
-    return RunOnLoop(*tls, [&](UpstreamClient& client) -> asio::awaitable<core::Result<UpstreamResponse>> {
-      UpstreamRequest req;
-      req.target = "/";
-      co_return co_await client.Send(origin, req, {});
-    });
+    return RunOnLoop(
+        *tls, [&](UpstreamClient& client) -> asio::awaitable<core::Result<UpstreamResponse>> {
+          UpstreamRequest req;
+          req.target = "/";
+          co_return co_await client.Send(origin, req, {});
+        });
   }
 
   static inline std::filesystem::path dir_;

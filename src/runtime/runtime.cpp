@@ -1,0 +1,449 @@
+#include "runtime/runtime.hpp"
+
+#include <random>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "runtime/digest.hpp"
+#include "runtime/values.hpp"
+#include "spec/references.hpp"
+
+namespace capstan::runtime {
+
+namespace asio = boost::asio;
+using core::ErrorCode;
+using core::Fail;
+
+namespace {
+
+bool IsJsonContentType(std::string_view ct) {
+  std::size_t semi = ct.find(';');
+  std::string_view type = ct.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (http::IEquals(type, "application/json")) return true;
+  return type.size() > 5 && http::IEquals(type.substr(type.size() - 5), "+json");
+}
+
+std::string EnvName(std::string_view ns) {
+  std::string out = "CAPSTAN_BASE_URI_";
+  for (char c : ns) {
+    if (c == '-' || c == '.') {
+      out += '_';
+    } else if (c >= 'a' && c <= 'z') {
+      out += static_cast<char>(c - 'a' + 'A');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string RandomNonce() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) out += kHex[rng() & 0xF];
+  return out;
+}
+
+std::string_view FormatName(spec::OutputRawFormat format) {
+  switch (format) {
+    case spec::OutputRawFormat::kJson:
+      return "json";
+    case spec::OutputRawFormat::kXml:
+      return "xml";
+    case spec::OutputRawFormat::kAvro:
+      return "avro";
+    case spec::OutputRawFormat::kProtobuf:
+      return "protobuf";
+    case spec::OutputRawFormat::kCsv:
+      return "csv";
+    case spec::OutputRawFormat::kTsv:
+      return "tsv";
+    case spec::OutputRawFormat::kPsv:
+      return "psv";
+    case spec::OutputRawFormat::kYaml:
+      return "yaml";
+    case spec::OutputRawFormat::kHtml:
+      return "html";
+    case spec::OutputRawFormat::kMarkdown:
+      return "markdown";
+  }
+  return "json";
+}
+
+}  // namespace
+
+// ---- MapResponse ----------------------------------------------------------------------------
+
+core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
+                                           const OutputMapping& output,
+                                           spec::OutputRawFormat format,
+                                           const json::object& inputs) {
+  InvocationResult out;
+  out.status = response.status;
+  out.upstream_status = response.status;
+  out.upstream_time = response.elapsed;
+  std::string content_type(response.headers.Get("Content-Type").value_or(""));
+  if (response.status < 200 || response.status >= 300) {
+    // Error (and redirect) bodies pass through unchanged: Scaleway's envelopes stay intact.
+    out.is_json = IsJsonContentType(content_type);
+    out.content_type = out.is_json ? "application/json" : content_type;
+    out.body = std::move(response.body);
+    return out;
+  }
+  if (response.body.empty()) {
+    out.content_type = "application/json";
+    return out;
+  }
+  if (format != spec::OutputRawFormat::kJson) {
+    return Fail(ErrorCode::kMappingFailed,
+                "outputRawFormat '" + std::string(FormatName(format)) + "' is not supported yet");
+  }
+  out.is_json = true;
+  out.content_type = "application/json";
+  if (output.identity() && IsJsonContentType(content_type)) {
+    out.body = std::move(response.body);  // byte for byte
+    return out;
+  }
+  auto parsed = core::ParseJson(response.body);
+  if (!parsed) {
+    return Fail(ErrorCode::kUpstreamError, "upstream answered " + std::to_string(response.status) +
+                                               " with a body that is not JSON (Content-Type: " +
+                                               (content_type.empty() ? "none" : content_type) +
+                                               ")");
+  }
+  if (output.identity()) {
+    out.body = std::move(response.body);
+    return out;
+  }
+  auto mapped = output.Apply(*parsed, inputs);
+  if (!mapped) return Fail(ErrorCode::kMappingFailed, mapped.error().message);
+  out.body = core::SerializeJson(*mapped);
+  return out;
+}
+
+// ---- Invocation -----------------------------------------------------------------------------
+
+core::Result<std::shared_ptr<const Invocation>> Invocation::Compile(const Runtime& runtime,
+                                                                    Definition def) {
+  auto inv = std::make_shared<Invocation>();
+  inv->runtime_ = &runtime;
+  inv->what_ = def.what;
+  if (def.call) {
+    inv->operation_ = runtime.FindOperation(*def.call);
+    if (!inv->operation_) {
+      return Fail(ErrorCode::kNotFound,
+                  def.what + ": call '" + *def.call + "' names no consumed operation");
+    }
+  }
+  auto output = OutputMapping::Compile(def.outputs);
+  if (!output) return Fail(ErrorCode::kInvalidArgument, def.what + ": " + output.error().message);
+  inv->output_ = std::move(*output);
+  if (!inv->operation_ && !inv->output_.mock_only()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                def.what +
+                    ": neither a call nor static output values (steps and ref are not "
+                    "supported yet)");
+  }
+
+  std::vector<std::string_view> namespaces;
+  namespaces.push_back(def.expose_ns);
+  for (const std::string& ns : def.input_namespaces) namespaces.push_back(ns);
+  for (const spec::WithEntry& entry : def.with) {
+    WithRule rule;
+    rule.key = entry.key;
+    spec::WithValue classified = spec::ClassifyWithValue(entry.value, namespaces);
+    switch (classified.kind) {
+      case spec::WithValueKind::kInput:
+        rule.kind = WithRule::Kind::kInput;
+        rule.input = classified.input;
+        break;
+      case spec::WithValueKind::kTemplate: {
+        rule.kind = WithRule::Kind::kTemplate;
+        auto tpl = mapping::Template::Compile(std::string(entry.value.get_string()),
+                                              mapping::TemplateSyntax::kDoubleBrace);
+        if (!tpl) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      def.what + ": with '" + entry.key + "': " + tpl.error().message);
+        }
+        rule.tpl = std::move(*tpl);
+        break;
+      }
+      case spec::WithValueKind::kLiteral:
+        rule.kind = WithRule::Kind::kLiteral;
+        rule.literal = entry.value;
+        break;
+    }
+    inv->with_.push_back(std::move(rule));
+  }
+
+  auto add_input = [&](InputSpec spec_in) {
+    for (const InputSpec& existing : inv->inputs_) {
+      if (spec::SameName(existing.name, spec_in.name)) return;
+    }
+    inv->inputs_.push_back(std::move(spec_in));
+  };
+  if (!def.rest_inputs.empty()) {
+    for (const spec::ExposedInputParameter& p : def.rest_inputs) {
+      InputSpec in;
+      in.name = p.name;
+      in.in = p.in;
+      in.type = p.type;
+      in.required = p.in == spec::ParameterIn::kPath;
+      in.description = p.description;
+      in.pattern = p.pattern;
+      in.value = p.value;
+      add_input(std::move(in));
+    }
+  } else if (!def.tool_inputs.empty()) {
+    for (const spec::McpToolInputParameter& p : def.tool_inputs) {
+      InputSpec in;
+      in.name = p.name;
+      in.in = spec::ParameterIn::kBody;
+      in.type = p.type;
+      in.required = p.required;
+      in.description = p.description;
+      add_input(std::move(in));
+    }
+  } else if (inv->operation_) {
+    // Derived from the consumed operation (dialect: no declared inputs).
+    for (const ConsumedParam& p : inv->operation_->params()) {
+      if (p.in == spec::ParameterIn::kEnvironment || p.value) continue;
+      std::string name = p.name;
+      bool skip = false;
+      for (const WithRule& rule : inv->with_) {
+        if (!spec::SameName(rule.key, p.name)) continue;
+        if (rule.kind == WithRule::Kind::kInput) {
+          name = rule.input;
+        } else {
+          skip = true;  // fixed by the capability, not the caller's to give
+        }
+      }
+      if (skip) continue;
+      InputSpec in;
+      in.name = name;
+      in.in = p.in;
+      bool in_route = false;
+      for (const std::string& var : def.route_variables) {
+        if (spec::SameName(var, name)) {
+          in_route = true;
+          in.name = var;
+        }
+      }
+      if (in_route) {
+        in.in = spec::ParameterIn::kPath;
+      } else if (p.in == spec::ParameterIn::kPath) {
+        in.in = spec::ParameterIn::kQuery;
+      }
+      in.type = p.type.value_or(spec::ValueType::kString);
+      in.required = p.required;
+      in.description = p.description;
+      add_input(std::move(in));
+    }
+  }
+  return std::shared_ptr<const Invocation>(std::move(inv));
+}
+
+core::Result<json::object> Invocation::ConsumedArgs(const json::object& inputs) const {
+  json::object args;
+  if (operation_) {
+    for (const auto& kv : inputs) {
+      std::string_view key(kv.key().data(), kv.key().size());
+      if (operation_->FindParam(key) != nullptr) args[kv.key()] = kv.value();
+    }
+  }
+  auto erase_named = [&args](std::string_view key) {
+    for (auto it = args.begin(); it != args.end();) {
+      if (spec::SameName(std::string_view(it->key().data(), it->key().size()), key)) {
+        it = args.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  for (const WithRule& rule : with_) {
+    switch (rule.kind) {
+      case WithRule::Kind::kInput: {
+        const json::value* v = FindArg(inputs, rule.input);
+        erase_named(rule.key);
+        if (v != nullptr && !v->is_null()) args[rule.key] = *v;
+        break;
+      }
+      case WithRule::Kind::kTemplate: {
+        std::string buffer;
+        auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
+          if (const json::value* v = FindArg(inputs, name); v != nullptr && !v->is_null()) {
+            buffer = ScalarText(*v);
+            return std::string_view(buffer);
+          }
+          return runtime_->binds().Find(name);
+        };
+        const auto& segs = rule.tpl->segments();
+        if (segs.size() == 1 && segs[0].kind == mapping::TemplateSegment::Kind::kVariable) {
+          // "{{x}}" alone keeps the input's JSON type, and is omitted when x is absent.
+          erase_named(rule.key);
+          if (const json::value* v = FindArg(inputs, segs[0].text); v != nullptr && !v->is_null()) {
+            args[rule.key] = *v;
+          } else if (auto bound = runtime_->binds().Find(segs[0].text)) {
+            args[rule.key] = json::string(*bound);
+          }
+          break;
+        }
+        auto rendered = mapping::Render(*rule.tpl, lookup, mapping::Escaping::kNone);
+        if (!rendered) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      "with '" + rule.key + "': " + rendered.error().message);
+        }
+        erase_named(rule.key);
+        args[rule.key] = json::string(*rendered);
+        break;
+      }
+      case WithRule::Kind::kLiteral:
+        erase_named(rule.key);
+        args[rule.key] = rule.literal;
+        break;
+    }
+  }
+  return args;
+}
+
+asio::awaitable<core::Result<InvocationResult>> Invocation::Execute(
+    json::object inputs, const CallContext& context) const {
+  if (!operation_) {
+    auto mapped = output_.Apply(json::value(nullptr), inputs);
+    if (!mapped) co_return Fail(ErrorCode::kMappingFailed, mapped.error().message);
+    InvocationResult result;
+    result.is_json = true;
+    result.content_type = "application/json";
+    result.body = core::SerializeJson(*mapped);
+    co_return result;
+  }
+  auto args = ConsumedArgs(inputs);
+  if (!args) co_return Fail(std::move(args).error());
+  auto response = co_await runtime_->Send(*operation_, *args, context);
+  if (!response) co_return Fail(std::move(response).error());
+  co_return MapResponse(std::move(*response), output_,
+                        operation_->spec().operation->output_raw_format, inputs);
+}
+
+// ---- Runtime --------------------------------------------------------------------------------
+
+core::Result<std::shared_ptr<Runtime>> Runtime::Create(
+    std::shared_ptr<const spec::Capability> capability, RuntimeOptions options) {
+  std::shared_ptr<Runtime> rt(new Runtime());
+  rt->capability_ = std::move(capability);
+  rt->options_ = std::move(options);
+  if (!rt->options_.env) rt->options_.env = ProcessEnvironment();
+  const EnvLookup& env = rt->options_.env;
+
+  auto binds = ResolveBinds(*rt->capability_, env);
+  if (!binds) return Fail(std::move(binds).error());
+  rt->binds_ = std::move(*binds);
+  auto tls = consumes::MakeTlsContext(rt->options_.tls);
+  if (!tls) return Fail(std::move(tls).error());
+  rt->tls_ = std::move(*tls);
+
+  std::vector<const spec::ConsumesHttp*> adapters;
+  if (rt->capability_->capability) {
+    for (const auto& c : rt->capability_->capability->consumes) adapters.push_back(&c);
+  }
+  for (const auto& c : rt->capability_->consumes) adapters.push_back(&c);
+  for (const auto& entry : rt->options_.base_uris) {
+    const std::string& ns = entry.first;
+    bool known = std::any_of(adapters.begin(), adapters.end(),
+                             [&](const spec::ConsumesHttp* c) { return c->ns == ns; });
+    if (!known) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--base-uri names '" + ns + "', which is not a consumes namespace here");
+    }
+  }
+  for (const spec::ConsumesHttp* c : adapters) {
+    OperationOverrides overrides;
+    if (auto it = rt->options_.base_uris.find(c->ns); it != rt->options_.base_uris.end()) {
+      overrides.base_uri = it->second;
+    } else if (auto from_env = env(EnvName(c->ns))) {
+      overrides.base_uri = *from_env;
+    }
+    overrides.limits = rt->options_.limits;
+    if (auto it = rt->options_.limits_by_namespace.find(c->ns);
+        it != rt->options_.limits_by_namespace.end()) {
+      overrides.limits = it->second;
+    }
+    for (const auto& resource : c->resources) {
+      for (const auto& operation : resource.operations) {
+        std::string call = c->ns + "." + operation.name;
+        if (rt->operations_.count(call)) continue;  // the first of a name wins (reference)
+        spec::ConsumedOperationRef ref{c, &resource, &operation};
+        auto compiled = CompiledOperation::Compile(ref, rt->binds_, env, overrides);
+        if (!compiled) return Fail(std::move(compiled).error());
+        auto outputs = OutputMapping::Compile(operation.output_parameters);
+        if (!outputs) {
+          return Fail(ErrorCode::kInvalidArgument, call + ": " + outputs.error().message);
+        }
+        rt->operations_.emplace(call, std::move(*compiled));
+        rt->consumed_outputs_.emplace(call, std::move(*outputs));
+      }
+    }
+  }
+  return rt;
+}
+
+std::shared_ptr<const CompiledOperation> Runtime::FindOperation(std::string_view call) const {
+  auto it = operations_.find(std::string(call));
+  return it == operations_.end() ? nullptr : it->second;
+}
+
+asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
+    const CompiledOperation& operation, const json::object& args,
+    const CallContext& context) const {
+  auto request = operation.BuildRequest(args);
+  if (!request) co_return Fail(std::move(request).error());
+  if (context.client == nullptr) co_return Fail(ErrorCode::kInternal, "no upstream client");
+  consumes::CallOptions call_options;
+  call_options.limits = operation.limits();
+  call_options.cancel = context.cancel;
+  if (!operation.digest()) {
+    co_return co_await context.client->Send(operation.origin(), std::move(*request), call_options);
+  }
+  // Digest: send once, answer the challenge, send again.
+  auto first = co_await context.client->Send(operation.origin(), *request, call_options);
+  if (!first || first->status != 401) co_return first;
+  auto header = first->headers.Get("WWW-Authenticate");
+  auto challenge = header ? ParseDigestChallenge(*header) : std::nullopt;
+  if (!challenge) co_return first;
+  auto authorization =
+      DigestAuthorization(*challenge, operation.digest()->username, operation.digest()->password,
+                          request->method, request->target, RandomNonce());
+  if (!authorization) co_return Fail(std::move(authorization).error());
+  request->headers.Set("Authorization", *authorization);
+  co_return co_await context.client->Send(operation.origin(), std::move(*request), call_options);
+}
+
+asio::awaitable<core::Result<InvocationResult>> Runtime::Call(const CompiledOperation& operation,
+                                                              json::object args,
+                                                              const CallContext& context) const {
+  auto response = co_await Send(operation, args, context);
+  if (!response) co_return Fail(std::move(response).error());
+  const OutputMapping& outputs = consumed_outputs_.at(operation.call());
+  co_return MapResponse(std::move(*response), outputs,
+                        operation.spec().operation->output_raw_format, args);
+}
+
+consumes::UpstreamClient& ThreadUpstreamClient(const asio::any_io_executor& executor,
+                                               const std::shared_ptr<consumes::TlsContext>& tls,
+                                               const consumes::PoolOptions& pool) {
+  struct Entry {
+    const consumes::TlsContext* tls;
+    std::unique_ptr<consumes::UpstreamClient> client;
+  };
+  thread_local std::vector<Entry> clients;
+  for (Entry& e : clients) {
+    if (e.tls == tls.get()) return *e.client;
+  }
+  clients.push_back(
+      Entry{tls.get(), std::make_unique<consumes::UpstreamClient>(executor, tls, pool)});
+  return *clients.back().client;
+}
+
+}  // namespace capstan::runtime

@@ -1,0 +1,166 @@
+// The capability runtime: binds resolved, every consumed operation compiled, and the invocation
+// plans that REST operations and MCP tools share (inputs, `with`, the call, output mapping).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "consumes/upstream_client.hpp"
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "runtime/binds.hpp"
+#include "runtime/operation.hpp"
+#include "runtime/output.hpp"
+#include "spec/capability.hpp"
+
+namespace capstan::runtime {
+
+namespace json = core::json;
+
+struct RuntimeOptions {
+  // consumes namespace → base URI, from --base-uri NS=URL. Env CAPSTAN_BASE_URI_<NS> (upper case,
+  // '-' → '_') is read too; the flag wins.
+  std::map<std::string, std::string> base_uris;
+  consumes::TlsOptions tls;
+  consumes::PoolOptions pool;
+  consumes::UpstreamLimits limits;  // defaults for every namespace
+  std::map<std::string, consumes::UpstreamLimits> limits_by_namespace;  // overrides
+  EnvLookup env;  // default: the process environment
+};
+
+// What one invocation needs from its caller: the loop's upstream client and a cancellation slot.
+struct CallContext {
+  consumes::UpstreamClient* client = nullptr;
+  boost::asio::cancellation_slot cancel;
+};
+
+// The outcome of an invocation, ready for an adapter to put on the wire.
+struct InvocationResult {
+  int status = 200;
+  std::string body;
+  std::string content_type;  // "application/json" for JSON results, else the upstream's
+  bool is_json = false;      // body is JSON text
+  int upstream_status = 0;   // 0 for mock results
+  std::chrono::microseconds upstream_time{0};
+};
+
+// An input the caller gives: declared on the exposed operation/tool, or derived from the called
+// consumed operation when none are declared (docs/capability-dialect.md).
+struct InputSpec {
+  std::string name;
+  spec::ParameterIn in = spec::ParameterIn::kQuery;  // REST: where it is read from
+  spec::ValueType type = spec::ValueType::kString;
+  bool required = false;
+  std::string description;
+  std::optional<std::string> pattern;
+  std::optional<std::string> value;  // REST: a constant, or $.path into the JSON body
+};
+
+class Runtime;
+
+// A compiled exposed operation or tool.
+class Invocation {
+ public:
+  struct Definition {
+    std::string expose_ns;                      // the exposing adapter's namespace
+    std::vector<std::string> input_namespaces;  // prefixes meaning "caller input"
+    std::optional<std::string> call;            // consumes.operation
+    spec::WithInjector with;
+    std::vector<spec::ExposedInputParameter> rest_inputs;
+    std::vector<spec::McpToolInputParameter> tool_inputs;
+    std::vector<spec::OutputParameter> outputs;
+    std::vector<std::string> route_variables;  // REST path variables, for derivation
+    std::string what;                          // "rest operation GET /v1/x" for errors
+  };
+
+  [[nodiscard]] static core::Result<std::shared_ptr<const Invocation>> Compile(
+      const Runtime& runtime, Definition definition);
+
+  [[nodiscard]] const std::vector<InputSpec>& inputs() const { return inputs_; }
+  [[nodiscard]] const CompiledOperation* operation() const { return operation_.get(); }
+  [[nodiscard]] bool mock() const { return !operation_; }
+  [[nodiscard]] const OutputMapping& output() const { return output_; }
+
+  // Runs the invocation with the caller's inputs (already typed). Errors: kInvalidArgument for
+  // bad inputs (no upstream call made), upstream errors from the client, kMappingFailed.
+  [[nodiscard]] boost::asio::awaitable<core::Result<InvocationResult>> Execute(
+      json::object inputs, const CallContext& context) const;
+
+ private:
+  struct WithRule {
+    std::string key;
+    enum class Kind { kInput, kTemplate, kLiteral } kind = Kind::kLiteral;
+    std::string input;
+    std::optional<mapping::Template> tpl;
+    json::value literal;
+  };
+
+  [[nodiscard]] core::Result<json::object> ConsumedArgs(const json::object& inputs) const;
+
+  const Runtime* runtime_ = nullptr;
+  std::shared_ptr<const CompiledOperation> operation_;
+  std::vector<WithRule> with_;
+  std::vector<InputSpec> inputs_;
+  OutputMapping output_;
+  std::string what_;
+};
+
+class Runtime {
+ public:
+  [[nodiscard]] static core::Result<std::shared_ptr<Runtime>> Create(
+      std::shared_ptr<const spec::Capability> capability, RuntimeOptions options);
+
+  [[nodiscard]] const spec::Capability& capability() const { return *capability_; }
+  [[nodiscard]] const BindValues& binds() const { return binds_; }
+  [[nodiscard]] const std::shared_ptr<consumes::TlsContext>& tls() const { return tls_; }
+  [[nodiscard]] const RuntimeOptions& options() const { return options_; }
+
+  // The compiled consumed operation for "namespace.operation", or nullptr.
+  [[nodiscard]] std::shared_ptr<const CompiledOperation> FindOperation(std::string_view call) const;
+
+  // Calls a consumed operation directly (`capstan call`): sends, then applies the consumed
+  // operation's own output parameters.
+  [[nodiscard]] boost::asio::awaitable<core::Result<InvocationResult>> Call(
+      const CompiledOperation& operation, json::object args, const CallContext& context) const;
+
+  // Sends the request for `args` (with digest authentication when configured) and returns the raw
+  // upstream response.
+  [[nodiscard]] boost::asio::awaitable<core::Result<consumes::UpstreamResponse>> Send(
+      const CompiledOperation& operation, const json::object& args,
+      const CallContext& context) const;
+
+ private:
+  Runtime() = default;
+
+  std::shared_ptr<const spec::Capability> capability_;
+  RuntimeOptions options_;
+  BindValues binds_;
+  std::shared_ptr<consumes::TlsContext> tls_;
+  std::unordered_map<std::string, std::shared_ptr<const CompiledOperation>> operations_;
+  std::unordered_map<std::string, OutputMapping> consumed_outputs_;
+};
+
+// Maps an upstream response and an output mapping to an InvocationResult: error statuses and
+// identity mappings pass the body through unchanged; other 2xx bodies are parsed and mapped.
+[[nodiscard]] core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
+                                                         const OutputMapping& output,
+                                                         spec::OutputRawFormat format,
+                                                         const json::object& inputs);
+
+// The upstream client of the calling thread's event loop, created on first use. Only for threads
+// that run an event loop until they exit (server loops); others own their client.
+[[nodiscard]] consumes::UpstreamClient& ThreadUpstreamClient(
+    const boost::asio::any_io_executor& executor, const std::shared_ptr<consumes::TlsContext>& tls,
+    const consumes::PoolOptions& pool);
+
+}  // namespace capstan::runtime
