@@ -3,10 +3,68 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/commands.hpp"
+#include "cli/serve.hpp"
+
 int main(int argc, char** argv) {
   CLI::App app{"capstan: serve Naftiko capabilities over REST and MCP"};
   app.set_version_flag("--version", "capstan 0.1.0");
-  app.require_subcommand(0);
-  CLI11_PARSE(app, argc, argv);
+  app.require_subcommand(0, 1);
+
+  capstan::cli::ValidateArgs validate_args;
+  CLI::App* validate = app.add_subcommand(
+      "validate", "Check capability files against the alpha2 schema and capstan's rules");
+  validate->add_option("files", validate_args.files, "Capability files (YAML)")
+      ->required()
+      ->expected(1, -1);
+  validate->add_flag("--strict", validate_args.strict,
+                     "Report generator-dialect constructs as errors instead of warnings");
+  validate->add_option("--format", validate_args.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_val("text");
+
+  auto add_runtime_options = [](CLI::App* cmd, capstan::cli::RuntimeArgs& args) {
+    cmd->add_option("--base-uri", args.base_uris,
+                    "Override a consumes baseUri: NS=URL (repeatable; env CAPSTAN_BASE_URI_<NS>)");
+    cmd->add_option("--ca-file", args.ca_file,
+                    "Extra trusted CA bundle (PEM) for upstream TLS (env CAPSTAN_CA_FILE)");
+    cmd->add_option("--timeout-ms", args.timeout_ms, "Upstream total timeout in milliseconds");
+  };
+
+  capstan::cli::ServeArgs serve_args;
+  CLI::App* serve = app.add_subcommand("serve", "Serve every exposed adapter of the capabilities");
+  serve->add_option("files", serve_args.files, "Capability files (YAML)")
+      ->required()
+      ->expected(1, -1);
+  add_runtime_options(serve, serve_args.runtime);
+  serve->add_option("--address", serve_args.address,
+                    "Bind every adapter to this address (default: the spec's, else 127.0.0.1; "
+                    "env CAPSTAN_ADDRESS)");
+  serve->add_option("--port", serve_args.ports,
+                    "Override an adapter's port: NS=PORT, 0 = ephemeral (env CAPSTAN_PORT_<NS>)");
+  serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
+  serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
+
+  capstan::cli::CallArgs call_args;
+  CLI::App* call = app.add_subcommand(
+      "call", "Call one consumed operation and print the mapped JSON (exit 0 on 2xx)");
+  call->add_option("operation", call_args.call, "NAMESPACE.OPERATION")->required();
+  call->add_option("parameters", call_args.parameters, "name=value ...");
+  call->add_option("--capability,-c", call_args.capability,
+                   "Capability file (default: the one in ./capabilities consuming NAMESPACE)");
+  add_runtime_options(call, call_args.runtime);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and --version exit 0; every usage error exits 2 (CLI11's own codes are 100+).
+    int code = app.exit(e);
+    return code == 0 ? 0 : capstan::cli::kExitUsage;
+  }
+
+  if (validate->parsed()) return capstan::cli::RunValidate(validate_args, std::cout, std::cerr);
+  if (serve->parsed()) return capstan::cli::RunServe(serve_args, std::cout, std::cerr);
+  if (call->parsed()) return capstan::cli::RunCall(call_args, std::cout, std::cerr);
+  std::cout << app.help();
   return 0;
 }

@@ -1,0 +1,24 @@
+// The `rest` adapter: serves an ExposesRest block. Routes exposed paths to compiled invocations,
+// extracts and type-checks inputs from path, query, headers and body, enforces inbound auth, and
+// writes the upstream's status with the mapped body.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "exposes/server/endpoint.hpp"
+#include "runtime/runtime.hpp"
+#include "spec/capability.hpp"
+
+namespace capstan::rest {
+
+class RestAdapter;
+
+// Compiles the adapter. Fails with a message naming the operation when an invocation cannot be
+// built (unknown call, unsupported feature) or inbound auth cannot be resolved.
+[[nodiscard]] core::Result<std::shared_ptr<exposes::Endpoint>> MakeRestAdapter(
+    std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesRest& spec);
+
+}  // namespace capstan::rest

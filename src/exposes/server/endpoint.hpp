@@ -1,0 +1,48 @@
+// What every exposed adapter (rest, mcp, ...) offers to a listener: the paths it claims, for
+// collision checks and dispatch, and a request handler. Adapters sharing an address:port are
+// served by one listener (docs/architecture.md).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+
+namespace capstan::exposes {
+
+// A path an endpoint serves: literal segments and variables ("/v1/jwts/{}"), or a literal path.
+struct ClaimedPath {
+  std::vector<std::string> segments;  // "{}" marks a variable segment
+  std::string shown;                  // as written in the capability, for messages
+};
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  // "rest adapter 'iam-jwts-rest' (capabilities/x.yaml)", for messages.
+  [[nodiscard]] virtual std::string Describe() const = 0;
+  // Every path this endpoint serves.
+  [[nodiscard]] virtual std::vector<ClaimedPath> Claims() const = 0;
+  // True if the request's raw path is one of this endpoint's.
+  [[nodiscard]] virtual bool Matches(std::string_view raw_path) const = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<http::Response> Handle(http::Request& request) = 0;
+};
+
+// Splits a path template ("/v1/x/{id}" or "{{id}}") into claimed segments.
+[[nodiscard]] ClaimedPath ClaimTemplate(std::string_view path_template);
+
+// Returns an error naming both sides when two claims of different endpoints can match the same
+// request path (same segment count, and each segment pair equal or one of them a variable).
+[[nodiscard]] core::Status CheckCollisions(const std::vector<std::shared_ptr<Endpoint>>& endpoints);
+
+// A JSON engine error body: {"type":"<code name>","message":"..."} with the HTTP status that
+// `code` maps to (REST semantics).
+[[nodiscard]] http::Response ErrorResponse(const core::Error& error);
+[[nodiscard]] int HttpStatusFor(core::ErrorCode code);
+
+}  // namespace capstan::exposes

@@ -1,0 +1,139 @@
+#include "exposes/server/host.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "core/json.hpp"
+
+namespace capstan::exposes {
+
+struct Host::Group {
+  std::string address;
+  std::uint16_t port = 0;
+  std::vector<std::shared_ptr<Endpoint>> endpoints;
+  std::unique_ptr<http::Server> server;
+};
+
+Host::Host(HostOptions options) : options_(std::move(options)) {}
+
+Host::~Host() { Stop(std::chrono::seconds(0)); }
+
+void Host::Add(const std::string& address, std::uint16_t port, std::shared_ptr<Endpoint> endpoint) {
+  if (port != 0) {
+    for (auto& g : groups_) {
+      if (g->address == address && g->port == port) {
+        g->endpoints.push_back(std::move(endpoint));
+        return;
+      }
+    }
+  }
+  auto group = std::make_unique<Group>();
+  group->address = address;
+  group->port = port;
+  group->endpoints.push_back(std::move(endpoint));
+  groups_.push_back(std::move(group));
+}
+
+namespace {
+
+void WriteAccessLog(const http::Request& request, const http::Response& response,
+                    std::chrono::microseconds duration) {
+  std::string line = "{\"ts\":";
+  char ts[40];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  core::AppendJsonString(line, ts);
+  line += ",\"request_id\":";
+  core::AppendJsonString(line, request.request_id);
+  line += ",\"remote\":";
+  core::AppendJsonString(line, request.remote_address);
+  line += ",\"method\":";
+  core::AppendJsonString(line, request.method);
+  line += ",\"path\":";  // the path only: query strings may carry caller data
+  core::AppendJsonString(line, request.path);
+  line += ",\"status\":" + std::to_string(response.status);
+  line += ",\"upstream_status\":" + std::to_string(response.upstream_status);
+  line += ",\"duration_us\":" + std::to_string(duration.count());
+  line += ",\"upstream_us\":" + std::to_string(response.upstream_time.count());
+  line += "}\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
+core::Status Host::Start() {
+  for (auto& g : groups_) {
+    CAPSTAN_RETURN_IF_ERROR(CheckCollisions(g->endpoints));
+  }
+  for (auto& g : groups_) {
+    http::ServerOptions so;
+    so.address = g->address;
+    so.port = g->port;
+    so.threads = options_.threads;
+    so.limits = options_.limits;
+    so.server_name = "capstan";
+    if (options_.access_log) so.access_log = WriteAccessLog;
+    auto endpoints = g->endpoints;
+    http::Handler handler =
+        [endpoints](http::Request& request) -> boost::asio::awaitable<http::Response> {
+      for (const auto& e : endpoints) {
+        if (e->Matches(request.path)) co_return co_await e->Handle(request);
+      }
+      co_return ErrorResponse(
+          core::Error{core::ErrorCode::kNotFound, "no route for " + request.path});
+    };
+    g->server = std::make_unique<http::Server>(so, std::move(handler));
+    auto started = g->server->Start();
+    if (!started) {
+      Stop(std::chrono::seconds(0));
+      std::string who;
+      for (const auto& e : g->endpoints) who += (who.empty() ? "" : ", ") + e->Describe();
+      return core::Fail(started.error().code, started.error().message + " (for " + who + ")");
+    }
+  }
+  return core::Ok();
+}
+
+std::vector<BoundListener> Host::bound() const {
+  std::vector<BoundListener> out;
+  for (const auto& g : groups_) {
+    BoundListener b;
+    b.address = g->address;
+    b.port = g->server ? g->server->port() : g->port;
+    for (const auto& e : g->endpoints) b.endpoints.push_back(e->Describe());
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+void Host::Stop(std::chrono::steady_clock::duration grace) {
+  for (auto& g : groups_) {
+    if (g->server) g->server->Stop(grace);
+  }
+}
+
+void Host::BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int Host::WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace capstan::exposes
