@@ -58,9 +58,17 @@ class DialectPass {
     }
   }
 
+  // A schema deviation: a warning, or an error with --strict.
   void Report(SourceLocation location, std::string message, std::string rule_id) {
     diagnostics_.push_back(Diagnostic{options_.strict ? Severity::kError : Severity::kWarning,
                                       std::move(location), std::move(message), std::move(rule_id)});
+  }
+
+  // A schema-valid convention of the dialect whose meaning capstan interprets: always a warning,
+  // so that --strict reports exactly the schema deviations (docs/capability-dialect.md).
+  void Note(SourceLocation location, std::string message, std::string rule_id) {
+    diagnostics_.push_back(Diagnostic{Severity::kWarning, std::move(location), std::move(message),
+                                      std::move(rule_id)});
   }
 
   // ---- consumes ----
@@ -170,17 +178,16 @@ class DialectPass {
         if (v.kind != WithValueKind::kInput || !v.dialect_prefix) continue;
         std::string text(member.value().as_string());
         std::string prefix = text.substr(0, text.find('.'));
-        Report(
-            positions_.LocateValue(JoinPointer(wp, member.key())),
-            spec_namespace.empty()
-                ? fmt::format("with value \"{}\" uses the generator prefix \"{}.\"; capstan reads "
-                              "it as the caller's input \"{}\" (omitted when absent)",
-                              text, prefix, v.input)
-                : fmt::format("with value \"{}\" uses the generator prefix \"{}.\"; capstan reads "
-                              "it as the caller's input \"{}\" (omitted when absent); the alpha2 "
-                              "form is \"{}.{}\"",
-                              text, prefix, v.input, spec_namespace, v.input),
-            "dialect-with-prefix");
+        Note(positions_.LocateValue(JoinPointer(wp, member.key())),
+             spec_namespace.empty()
+                 ? fmt::format("with value \"{}\" uses the generator prefix \"{}.\"; capstan reads "
+                               "it as the caller's input \"{}\" (omitted when absent)",
+                               text, prefix, v.input)
+                 : fmt::format("with value \"{}\" uses the generator prefix \"{}.\"; capstan reads "
+                               "it as the caller's input \"{}\" (omitted when absent); the alpha2 "
+                               "form is \"{}.{}\"",
+                               text, prefix, v.input, spec_namespace, v.input),
+             "dialect-with-prefix");
       }
     }
     ForEach(o, "steps", pointer, [&](json::object& step, const std::string& sp) {
@@ -250,12 +257,12 @@ class DialectPass {
             bind_namespaces_.end()) {
           continue;  // {{bindNamespace.VARIABLE}} is alpha2 (spec §3.19.2)
         }
-        Report(positions_.LocateValue(pointer),
-               fmt::format("\"{{{{{}}}}}\" qualifies the variable with \"{}\", which is not a "
-                           "declared bind namespace; capstan resolves {} from the declared binds "
-                           "(then the environment)",
-                           variable, qualified->ns, qualified->name),
-               "dialect-bind-namespace");
+        Note(positions_.LocateValue(pointer),
+             fmt::format("\"{{{{{}}}}}\" qualifies the variable with \"{}\", which is not a "
+                         "declared bind namespace; capstan resolves {} from the declared binds "
+                         "(then the environment)",
+                         variable, qualified->ns, qualified->name),
+             "dialect-bind-namespace");
       }
     }
   }
