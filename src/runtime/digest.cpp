@@ -37,7 +37,23 @@ std::optional<std::string> Hash(std::string_view algorithm, std::string_view dat
   return hex;
 }
 
+// A quoted-string (RFC 9110 5.6.4): quotes and backslashes escaped.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 }  // namespace
+
+bool IsSupportedDigestAlgorithm(std::string_view algorithm) {
+  std::string a = Lower(algorithm);
+  return a == "md5" || a == "md5-sess" || a == "sha-256" || a == "sha-256-sess";
+}
 
 std::optional<DigestChallenge> ParseDigestChallenge(std::string_view header) {
   std::size_t i = 0;
@@ -115,12 +131,11 @@ core::Result<std::string> DigestAuthorization(const DigestChallenge& c, std::str
   } else {
     response = Hash(c.algorithm, *ha1 + ":" + c.nonce + ":" + *ha2);
   }
-  std::string out = "Digest username=\"" + std::string(username) + "\", realm=\"" + c.realm +
-                    "\", nonce=\"" + c.nonce + "\", uri=\"" + std::string(uri) +
-                    "\", algorithm=" + c.algorithm + ", response=\"" + *response + "\"";
-  if (c.qop_auth)
-    out += ", qop=auth, nc=" + std::string(nc) + ", cnonce=\"" + std::string(cnonce) + "\"";
-  if (!c.opaque.empty()) out += ", opaque=\"" + c.opaque + "\"";
+  std::string out = "Digest username=" + Quoted(username) + ", realm=" + Quoted(c.realm) +
+                    ", nonce=" + Quoted(c.nonce) + ", uri=" + Quoted(uri) +
+                    ", algorithm=" + c.algorithm + ", response=\"" + *response + "\"";
+  if (c.qop_auth) out += ", qop=auth, nc=" + std::string(nc) + ", cnonce=" + Quoted(cnonce);
+  if (!c.opaque.empty()) out += ", opaque=" + Quoted(c.opaque);
   return out;
 }
 

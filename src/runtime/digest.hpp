@@ -22,6 +22,9 @@ struct DigestChallenge {
 // Parses a WWW-Authenticate value; nullopt if it is not a usable Digest challenge.
 [[nodiscard]] std::optional<DigestChallenge> ParseDigestChallenge(std::string_view header);
 
+// True for the algorithms DigestAuthorization computes: MD5, MD5-sess, SHA-256, SHA-256-sess.
+[[nodiscard]] bool IsSupportedDigestAlgorithm(std::string_view algorithm);
+
 // Builds the Authorization header value for one request. `cnonce` is the client nonce (random in
 // production, fixed in tests).
 [[nodiscard]] core::Result<std::string> DigestAuthorization(

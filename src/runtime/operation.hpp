@@ -68,10 +68,16 @@ class CompiledOperation {
   [[nodiscard]] std::string_view description() const;
 
  private:
+  struct Part {
+    spec::MultipartPart spec;
+    mapping::Template value;
+  };
   struct Body {
     spec::RequestBodyType type = spec::RequestBodyType::kRaw;
-    json::value data;  // templates inside strings are rendered per request
-    std::vector<spec::MultipartPart> parts;
+    json::value data;                       // json object/array: string leaves are templates
+    std::optional<mapping::Template> text;  // string data (raw, json, text, xml, sparql, form)
+    std::vector<std::pair<std::string, mapping::Template>> fields;  // formUrlEncoded object
+    std::vector<Part> parts;                                        // multipartForm
   };
 
   core::Status AppendBody(const json::object& args, consumes::UpstreamRequest& request) const;

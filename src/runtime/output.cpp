@@ -61,6 +61,7 @@ bool IsStaticOnly(const CompiledOutput& o) {
 // Converts a static/template text to the declared scalar type.
 json::value TypedText(const std::string& text, spec::ValueType type) {
   if (type == spec::ValueType::kString) return json::value(json::string(text));
+  if (text.empty()) return json::value(nullptr);  // a template over absent inputs
   auto coerced = CoerceText("value", text, type);
   if (coerced) return std::move(*coerced);
   return json::value(json::string(text));
@@ -70,11 +71,14 @@ core::Result<std::optional<json::value>> ApplyOne(const CompiledOutput& o, const
                                                   const json::object& inputs) {
   if (o.const_value) return std::optional<json::value>(*o.const_value);
   if (o.value) {
+    // Typed inputs (integer, boolean, ...) render as their text, like string ones.
+    std::string buffer;
     auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
-      if (const json::value* v = FindArg(inputs, name); v != nullptr && v->is_string()) {
-        return std::string_view(v->get_string().data(), v->get_string().size());
-      }
-      return std::nullopt;
+      const json::value* v = FindArg(inputs, name);
+      if (v == nullptr || v->is_null()) return std::nullopt;
+      if (v->is_string()) return std::string_view(v->get_string().data(), v->get_string().size());
+      buffer = ScalarText(*v);
+      return std::string_view(buffer);
     };
     mapping::RenderOptions options;
     options.missing = mapping::MissingPolicy::kOmit;
@@ -83,7 +87,14 @@ core::Result<std::optional<json::value>> ApplyOne(const CompiledOutput& o, const
     return std::optional<json::value>(TypedText(rendered->text, o.type));
   }
   const json::value* target = &node;
-  if (o.mapping) {
+  json::value selected;
+  if (o.mapping && o.type == spec::ValueType::kArray && !o.mapping->IsSingular()) {
+    // An array from a query that can select several nodes ($.jwts[*].jti) is its nodelist.
+    json::array nodes;
+    for (const json::value* v : o.mapping->Evaluate(node)) nodes.push_back(*v);
+    selected = json::value(std::move(nodes));
+    target = &selected;
+  } else if (o.mapping) {
     target = o.mapping->EvaluateFirst(node);
     if (target == nullptr) return std::optional<json::value>();
   }

@@ -24,6 +24,35 @@ bool IsJsonContentType(std::string_view ct) {
   return type.size() > 5 && http::IEquals(type.substr(type.size() - 5), "+json");
 }
 
+// The Content-Encoding of a response when it is not identity (every value, comma-joined).
+std::optional<std::string> NonIdentityEncoding(const http::Headers& headers) {
+  std::string codings;
+  bool other = false;
+  for (const auto& [name, value] : headers.entries()) {
+    if (!http::IEquals(name, "Content-Encoding")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      std::size_t comma = rest.find(',');
+      std::string_view token = rest.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+        token.remove_prefix(1);
+      }
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+        token.remove_suffix(1);
+      }
+      if (!token.empty()) {
+        if (!codings.empty()) codings += ", ";
+        codings += token;
+        if (!http::IEquals(token, "identity")) other = true;
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!other) return std::nullopt;
+  return codings;
+}
+
 std::string EnvName(std::string_view ns) {
   std::string out = "CAPSTAN_BASE_URI_";
   for (char c : ns) {
@@ -36,6 +65,10 @@ std::string EnvName(std::string_view ns) {
     }
   }
   return out;
+}
+
+bool IsSha256(std::string_view algorithm) {
+  return http::IEquals(algorithm, "SHA-256") || http::IEquals(algorithm, "SHA-256-sess");
 }
 
 std::string RandomNonce() {
@@ -85,6 +118,12 @@ core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
   out.upstream_status = response.status;
   out.upstream_time = response.elapsed;
   std::string content_type(response.headers.Get("Content-Type").value_or(""));
+  // capstan asks for `Accept-Encoding: identity` and decodes nothing: a compressed body must not
+  // pass for JSON (or for an upstream error body).
+  if (auto coding = NonIdentityEncoding(response.headers); coding && !response.body.empty()) {
+    return Fail(ErrorCode::kUpstreamError,
+                "upstream sent Content-Encoding: " + *coding + ", which capstan does not decode");
+  }
   if (response.status < 200 || response.status >= 300) {
     // Error (and redirect) bodies pass through unchanged: Scaleway's envelopes stay intact.
     out.is_json = IsJsonContentType(content_type);
@@ -349,6 +388,15 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
     for (const auto& c : rt->capability_->capability->consumes) adapters.push_back(&c);
   }
   for (const auto& c : rt->capability_->consumes) adapters.push_back(&c);
+  for (const auto& entry : rt->options_.limits_by_namespace) {
+    const std::string& ns = entry.first;
+    bool known = std::any_of(adapters.begin(), adapters.end(),
+                             [&](const spec::ConsumesHttp* c) { return c->ns == ns; });
+    if (!known) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--timeout-ms names '" + ns + "', which is not a consumes namespace here");
+    }
+  }
   for (const auto& entry : rt->options_.base_uris) {
     const std::string& ns = entry.first;
     bool known = std::any_of(adapters.begin(), adapters.end(),
@@ -409,8 +457,16 @@ asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
   // Digest: send once, answer the challenge, send again.
   auto first = co_await context.client->Send(operation.origin(), *request, call_options);
   if (!first || first->status != 401) co_return first;
-  auto header = first->headers.Get("WWW-Authenticate");
-  auto challenge = header ? ParseDigestChallenge(*header) : std::nullopt;
+  // Several challenges may be offered (one header each): take SHA-256 over MD5.
+  std::optional<DigestChallenge> challenge;
+  for (const auto& [name, value] : first->headers.entries()) {
+    if (!http::IEquals(name, "WWW-Authenticate")) continue;
+    auto parsed = ParseDigestChallenge(value);
+    if (!parsed || !IsSupportedDigestAlgorithm(parsed->algorithm)) continue;
+    if (!challenge || (!IsSha256(challenge->algorithm) && IsSha256(parsed->algorithm))) {
+      challenge = std::move(parsed);
+    }
+  }
   if (!challenge) co_return first;
   auto authorization =
       DigestAuthorization(*challenge, operation.digest()->username, operation.digest()->password,
