@@ -7,11 +7,13 @@
 #include <openssl/crypto.h>
 #include <re2/re2.h>
 
+#include "core/base64.hpp"
 #include "core/percent.hpp"
 #include "http/query.hpp"
 #include "http/route.hpp"
 #include "mapping/json_path.hpp"
 #include "mapping/template.hpp"
+#include "mapping/utf8.hpp"
 #include "runtime/values.hpp"
 #include "spec/references.hpp"
 
@@ -37,56 +39,69 @@ struct MethodEntry {
   std::vector<std::optional<mapping::JsonPath>> body_paths;
 };
 
-struct Route {
-  std::string path;  // as written
-  std::vector<Segment> segments;
-  std::vector<MethodEntry> methods;
-  std::string allow;  // "GET, HEAD, DELETE, OPTIONS"
+// `forward`: a proxy to a consumes namespace (semantics §2.4), compiled at start-up.
+struct ForwardTarget {
+  std::string ns;
+  // Any compiled operation of the namespace: its origin (base URI, overrides applied) and limits.
+  std::shared_ptr<const runtime::CompiledOperation> operation;
+  std::vector<std::string> trusted_headers;
+  http::Headers auth_headers;                                   // consumes authentication
+  std::vector<std::pair<std::string, std::string>> auth_query;  // apikey in query
 };
+
+struct Route {
+  std::string path;   // as written
+  std::string where;  // "file:line" of the resource, for collision messages
+  std::vector<Segment> segments;
+  // The last segment is the variable `{path}` of a forward resource: it takes one or more
+  // segments (the rest of the request path).
+  bool tail = false;
+  std::vector<MethodEntry> methods;
+  std::shared_ptr<const ForwardTarget> forward;  // methods without an operation go there
+  std::string allow;                             // "GET, HEAD, DELETE, OPTIONS"
+};
+
+// Headers that describe the connection or the message framing: never copied by `forward`.
+bool IsHopByHopOrFraming(std::string_view name) {
+  for (std::string_view h :
+       {"Host", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "TE",
+        "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Expect", "Accept-Encoding"}) {
+    if (http::IEquals(name, h)) return true;
+  }
+  return false;
+}
+
+bool IsJsonMediaType(std::string_view ct) {
+  std::string_view type = ct.substr(0, ct.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (http::IEquals(type, "application/json")) return true;
+  return type.size() > 5 && http::IEquals(type.substr(type.size() - 5), "+json");
+}
+
+std::string EncodeBase64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kAlphabet[(buffer >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (6 - bits)) & 63];
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
 
 struct InboundAuth {
   enum class Kind { kNone, kBearer, kApiKeyHeader, kApiKeyQuery, kBasic } kind = Kind::kNone;
   std::string name;      // header or query parameter name (apikey)
   std::string expected;  // the secret (bearer token, key value, "user:pass")
 };
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  // Compare over the longer length so that timing does not reveal the secret's length prefix.
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
 
 std::vector<Segment> ParseTemplate(std::string_view path) {
   std::vector<Segment> out;
@@ -114,12 +129,7 @@ std::vector<Segment> ParseTemplate(std::string_view path) {
 }
 
 http::Response JsonError(int status, std::string_view type, std::string_view message) {
-  std::string body = "{\"type\":";
-  core::AppendJsonString(body, type);
-  body += ",\"message\":";
-  core::AppendJsonString(body, message);
-  body += '}';
-  return http::MakeResponse(status, std::move(body));
+  return exposes::JsonErrorResponse(status, type, message);
 }
 
 std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
@@ -145,6 +155,9 @@ class RestAdapterImpl final : public exposes::Endpoint {
     for (const spec::ExposedResource& resource : spec.resources) {
       Route route;
       route.path = resource.path;
+      if (!resource.source.file.empty()) {
+        route.where = resource.source.file + ":" + std::to_string(resource.source.line);
+      }
       route.segments = ParseTemplate(resource.path);
       std::vector<std::string> vars;
       for (const Segment& s : route.segments) {
@@ -156,7 +169,14 @@ class RestAdapterImpl final : public exposes::Endpoint {
         if (op.call) def.call = op.call->target;
         def.with = op.with;
         def.outputs = op.output_parameters;
-        def.rest_inputs = resource.input_parameters;
+        // Resource-level inputs, then the operation's; an operation input replaces a resource
+        // input of the same name (the reference engine's "later wins").
+        for (const spec::ExposedInputParameter& p : resource.input_parameters) {
+          bool replaced = std::any_of(
+              op.input_parameters.begin(), op.input_parameters.end(),
+              [&](const spec::ExposedInputParameter& q) { return spec::SameName(p.name, q.name); });
+          if (!replaced) def.rest_inputs.push_back(p);
+        }
         def.rest_inputs.insert(def.rest_inputs.end(), op.input_parameters.begin(),
                                op.input_parameters.end());
         def.route_variables = vars;
@@ -195,12 +215,21 @@ class RestAdapterImpl final : public exposes::Endpoint {
         }
         route.methods.push_back(std::move(entry));
       }
-      if (resource.forward && resource.operations.empty()) {
-        return Fail(ErrorCode::kInvalidArgument, "rest adapter '" + ns_ + "' " + resource.path +
-                                                     ": `forward` is not supported yet");
+      if (resource.forward) {
+        auto forward = BuildForward(*resource.forward, resource.path);
+        if (!forward) return Fail(std::move(forward).error());
+        route.forward = std::move(*forward);
+        route.tail = !route.segments.empty() && route.segments.back().variable &&
+                     route.segments.back().text == "path";
       }
       std::vector<std::string> allow;
       for (const MethodEntry& m : route.methods) allow.push_back(m.method);
+      if (route.forward) {
+        // Every method reaches the upstream (declared operations first).
+        for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+          if (std::find(allow.begin(), allow.end(), m) == allow.end()) allow.emplace_back(m);
+        }
+      }
       if (std::find(allow.begin(), allow.end(), "GET") != allow.end()) allow.push_back("HEAD");
       allow.push_back("OPTIONS");
       for (const std::string& a : allow) route.allow += (route.allow.empty() ? "" : ", ") + a;
@@ -213,7 +242,11 @@ class RestAdapterImpl final : public exposes::Endpoint {
 
   std::vector<exposes::ClaimedPath> Claims() const override {
     std::vector<exposes::ClaimedPath> out;
-    for (const Route& r : routes_) out.push_back(exposes::ClaimTemplate(r.path));
+    for (const Route& r : routes_) {
+      out.push_back(exposes::ClaimTemplate(r.path));
+      // Two capabilities may use the same namespace: the file tells the sides apart.
+      if (!r.where.empty()) out.back().shown += " (" + r.where + ")";
+    }
     return out;
   }
 
@@ -243,6 +276,13 @@ class RestAdapterImpl final : public exposes::Endpoint {
     if (auto denied = CheckAuth(request)) co_return std::move(*denied);
 
     const bool head = request.method == "HEAD";
+    if (route->forward) {
+      bool declared = false;
+      for (const MethodEntry& m : route->methods) {
+        if (m.method == request.method || (head && m.method == "GET")) declared = true;
+      }
+      if (!declared) co_return co_await Forward(request, *route, *segments);
+    }
     if (request.method == "OPTIONS") {
       http::Response r = http::MakeResponse(204, "", "");
       r.headers.Set("Allow", route->allow);
@@ -278,15 +318,20 @@ class RestAdapterImpl final : public exposes::Endpoint {
     if (!result->body.empty() && !result->content_type.empty()) {
       response.headers.Set("Content-Type", result->content_type);
     }
-    if (!head) response.body = std::move(result->body);
+    // HEAD keeps the body here: the server sends GET's headers (Content-Length included) and
+    // drops the body itself.
+    response.body = std::move(result->body);
     co_return response;
   }
 
  private:
   static bool MatchRoute(const Route& route, const std::vector<std::string>& segments,
                          json::object* captures) {
-    if (route.segments.size() != segments.size()) return false;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (route.tail ? segments.size() < route.segments.size()
+                   : route.segments.size() != segments.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
       const Segment& s = route.segments[i];
       if (s.variable) {
         if (segments[i].empty()) return false;
@@ -298,18 +343,158 @@ class RestAdapterImpl final : public exposes::Endpoint {
     return true;
   }
 
+  // Renders a bind-only template (authentication secrets).
+  core::Result<std::string> RenderBinds(const std::optional<std::string>& text,
+                                        const std::string& what) const {
+    auto tpl = mapping::Template::Compile(text.value_or(""), mapping::TemplateSyntax::kDoubleBrace);
+    if (!tpl) return Fail(ErrorCode::kInvalidArgument, what + ": " + tpl.error().message);
+    auto lookup = [&](std::string_view name) { return runtime_->binds().Find(name); };
+    auto out = mapping::Render(*tpl, lookup, mapping::Escaping::kNone);
+    if (!out) return Fail(ErrorCode::kNotFound, what + ": " + out.error().message);
+    return out;
+  }
+
+  core::Result<std::shared_ptr<const ForwardTarget>> BuildForward(const spec::ForwardConfig& config,
+                                                                  const std::string& path) const {
+    const std::string what = "rest adapter '" + ns_ + "' " + path + " forward";
+    auto target = std::make_shared<ForwardTarget>();
+    target->ns = config.target_namespace;
+    const spec::ConsumesHttp* consumes = nullptr;
+    const spec::Capability& cap = runtime_->capability();
+    if (cap.capability) {
+      for (const auto& c : cap.capability->consumes) {
+        if (c.ns == config.target_namespace) consumes = &c;
+      }
+    }
+    for (const auto& c : cap.consumes) {
+      if (c.ns == config.target_namespace) consumes = &c;
+    }
+    if (consumes == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  what + ": '" + config.target_namespace + "' is not a consumes namespace");
+    }
+    for (const auto& resource : consumes->resources) {
+      for (const auto& op : resource.operations) {
+        if (!target->operation) {
+          target->operation = runtime_->FindOperation(consumes->ns + "." + op.name);
+        }
+      }
+    }
+    if (!target->operation) {
+      return Fail(ErrorCode::kInvalidArgument, what + ": consumes '" + consumes->ns +
+                                                   "' has no operation to take its origin from");
+    }
+    for (const std::string& h : config.trusted_headers) {
+      if (IsHopByHopOrFraming(h)) {
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            what + ": trusted header '" + h + "' describes the connection and is never forwarded");
+      }
+      target->trusted_headers.push_back(h);
+    }
+    if (consumes->authentication) {
+      const std::string auth_what = "authentication of consumes '" + consumes->ns + "'";
+      const spec::Authentication& auth = *consumes->authentication;
+      if (const auto* apikey = std::get_if<spec::AuthApiKey>(&auth)) {
+        CAPSTAN_ASSIGN_OR_RETURN(std::string key, RenderBinds(apikey->key, auth_what));
+        CAPSTAN_ASSIGN_OR_RETURN(std::string value, RenderBinds(apikey->value, auth_what));
+        if (apikey->placement.value_or(spec::ApiKeyPlacement::kHeader) ==
+            spec::ApiKeyPlacement::kQuery) {
+          target->auth_query.emplace_back(std::move(key), std::move(value));
+        } else {
+          target->auth_headers.Set(key, value);
+        }
+      } else if (const auto* bearer = std::get_if<spec::AuthBearer>(&auth)) {
+        CAPSTAN_ASSIGN_OR_RETURN(std::string token, RenderBinds(bearer->token, auth_what));
+        target->auth_headers.Set("Authorization", "Bearer " + token);
+      } else if (const auto* basic = std::get_if<spec::AuthBasic>(&auth)) {
+        CAPSTAN_ASSIGN_OR_RETURN(std::string user, RenderBinds(basic->username, auth_what));
+        CAPSTAN_ASSIGN_OR_RETURN(std::string pass, RenderBinds(basic->password, auth_what));
+        target->auth_headers.Set("Authorization", "Basic " + EncodeBase64(user + ":" + pass));
+      } else {
+        return Fail(ErrorCode::kInvalidArgument,
+                    what +
+                        ": only apikey, bearer and basic consumes authentication can sign "
+                        "forwarded requests yet");
+      }
+      for (const auto& [name, value] : target->auth_headers.entries()) {
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+          return Fail(ErrorCode::kInvalidArgument, what + ": a secret holds control characters");
+        }
+      }
+    }
+    return std::shared_ptr<const ForwardTarget>(std::move(target));
+  }
+
+  // Proxies the request to the forward target: the rest of the path (after the route's literal
+  // segments) below the consumes base path, the raw query string, the body with its
+  // Content-Type, the trusted headers only, and the consumes authentication.
+  asio::awaitable<http::Response> Forward(const http::Request& request, const Route& route,
+                                          const std::vector<std::string>& segments) const {
+    const ForwardTarget& f = *route.forward;
+    std::string target = f.operation->origin().base_path;
+    std::size_t first = route.tail ? route.segments.size() - 1 : segments.size();
+    for (std::size_t i = first; i < segments.size(); ++i) {
+      const std::string& s = segments[i];
+      if (s.empty() || s == "." || s == "..") {
+        co_return JsonError(400, "invalid_argument",
+                            "a forwarded path has no empty, '.' or '..' segments");
+      }
+      target += '/';
+      core::AppendPercentEncoded(target, s, core::UrlPart::kPathSegment);
+    }
+    if (target.empty()) target = "/";
+    std::string query = request.query;
+    for (const auto& [name, value] : f.auth_query) {
+      if (!query.empty()) query += '&';
+      core::AppendPercentEncoded(query, name, core::UrlPart::kQuery);
+      query += '=';
+      core::AppendPercentEncoded(query, value, core::UrlPart::kQuery);
+    }
+    if (!query.empty()) target += "?" + query;
+
+    consumes::UpstreamRequest up;
+    up.method = request.method;
+    up.target = std::move(target);
+    for (const std::string& trusted : f.trusted_headers) {
+      for (const auto& [name, value] : request.headers.entries()) {
+        if (http::IEquals(name, trusted)) up.headers.Add(trusted, value);
+      }
+    }
+    if (!request.body.empty()) {
+      up.body = request.body;
+      if (auto ct = request.headers.Get("Content-Type")) up.headers.Set("Content-Type", *ct);
+    }
+    for (const auto& [name, value] : f.auth_headers.entries()) up.headers.Set(name, value);
+
+    runtime::CallContext context;
+    context.client = &runtime::ThreadUpstreamClient(co_await asio::this_coro::executor,
+                                                    runtime_->tls(), runtime_->options().pool);
+    consumes::CallOptions options;
+    options.limits = f.operation->limits();
+    auto answer = co_await context.client->Send(f.operation->origin(), std::move(up), options);
+    if (!answer) co_return exposes::ErrorResponse(answer.error());
+    auto encoding = answer->headers.Get("Content-Encoding");
+    if (encoding && !http::IEquals(*encoding, "identity") && !answer->body.empty()) {
+      co_return exposes::ErrorResponse(core::Error{
+          ErrorCode::kUpstreamError, "upstream sent Content-Encoding: " + std::string(*encoding) +
+                                         ", which capstan does not decode"});
+    }
+    http::Response response;
+    response.status = answer->status;
+    response.upstream_status = answer->status;
+    response.upstream_time = answer->elapsed;
+    if (auto ct = answer->headers.Get("Content-Type"); ct && !answer->body.empty()) {
+      response.headers.Set("Content-Type", IsJsonMediaType(*ct) ? "application/json" : *ct);
+    }
+    response.body = std::move(answer->body);
+    co_return response;
+  }
+
   core::Status BuildAuth(const spec::ExposesRest& spec) {
     if (!spec.authentication) return core::Ok();
     const std::string what = "rest adapter '" + ns_ + "' authentication";
-    auto render = [&](const std::optional<std::string>& text) -> core::Result<std::string> {
-      auto tpl =
-          mapping::Template::Compile(text.value_or(""), mapping::TemplateSyntax::kDoubleBrace);
-      if (!tpl) return Fail(ErrorCode::kInvalidArgument, what + ": " + tpl.error().message);
-      auto lookup = [&](std::string_view name) { return runtime_->binds().Find(name); };
-      auto out = mapping::Render(*tpl, lookup, mapping::Escaping::kNone);
-      if (!out) return Fail(ErrorCode::kNotFound, what + ": " + out.error().message);
-      return out;
-    };
+    auto render = [&](const std::optional<std::string>& text) { return RenderBinds(text, what); };
     const spec::Authentication& auth = *spec.authentication;
     if (const auto* bearer = std::get_if<spec::AuthBearer>(&auth)) {
       auth_.kind = InboundAuth::Kind::kBearer;
@@ -366,7 +551,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
       case InboundAuth::Kind::kBasic: {
         auto h = request.headers.Get("Authorization").value_or("");
         if (h.size() > 6 && http::IEquals(h.substr(0, 6), "Basic ")) {
-          if (auto d = DecodeBase64(h.substr(6))) {
+          if (auto d = core::DecodeBase64(h.substr(6))) {
             decoded = std::move(*d);
             given = decoded;
           }
@@ -375,7 +560,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
         break;
       }
     }
-    if (!given.empty() && ConstantTimeEquals(given, auth_.expected)) return std::nullopt;
+    if (!given.empty() && core::ConstantTimeEquals(given, auth_.expected)) return std::nullopt;
     http::Response r = JsonError(401, "unauthenticated", "missing or invalid credentials");
     if (!challenge.empty()) r.headers.Set("WWW-Authenticate", challenge);
     return r;
@@ -449,11 +634,26 @@ class RestAdapterImpl final : public exposes::Endpoint {
           }
         }
       }
+      for (std::string_view t : texts) {
+        // Percent-decoded CR/LF/NUL never reach an upstream URL or header (injection attempts).
+        if (t.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      "parameter '" + in.name + "' contains a control character (CR, LF or NUL)");
+        }
+        // Inputs are JSON strings: their bytes must be UTF-8 (%FF is not a character).
+        if (mapping::FindInvalidUtf8(t) != std::string_view::npos) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      "parameter '" + in.name + "' is not valid UTF-8 once percent-decoded");
+        }
+      }
       if (!texts.empty()) {
         if (in.type == spec::ValueType::kArray) {
           json::array items;
           for (std::string_view t : texts) items.emplace_back(json::string(t));
           value = json::value(std::move(items));
+        } else if (texts.front().empty() && in.type != spec::ValueType::kString) {
+          // `page_size=`: an empty typed value means "not given", as Scaleway (protobuf zero
+          // values) and most APIs read it, rather than a type error.
         } else {
           auto coerced = runtime::CoerceText(in.name, texts.front(), in.type);
           if (!coerced) return Fail(std::move(coerced).error());

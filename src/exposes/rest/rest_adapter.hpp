@@ -1,6 +1,7 @@
 // The `rest` adapter: serves an ExposesRest block. Routes exposed paths to compiled invocations,
 // extracts and type-checks inputs from path, query, headers and body, enforces inbound auth, and
-// writes the upstream's status with the mapped body.
+// writes the upstream's status with the mapped body; `forward` resources proxy to a consumes
+// namespace. Behaviour reference: docs/rest.md.
 #pragma once
 
 #include <memory>

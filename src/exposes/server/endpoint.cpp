@@ -1,6 +1,7 @@
 #include "exposes/server/endpoint.hpp"
 
 #include "core/json.hpp"
+#include "mapping/utf8.hpp"
 
 namespace capstan::exposes {
 
@@ -81,13 +82,36 @@ int HttpStatusFor(core::ErrorCode code) {
   return 500;
 }
 
-http::Response ErrorResponse(const core::Error& error) {
+namespace {
+
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  for (;;) {
+    std::size_t bad = mapping::FindInvalidUtf8(text);
+    if (bad == std::string_view::npos) {
+      out.append(text);
+      return out;
+    }
+    out.append(text.substr(0, bad));
+    out.append("\xEF\xBF\xBD");  // U+FFFD
+    text.remove_prefix(bad + 1);
+  }
+}
+
+}  // namespace
+
+http::Response JsonErrorResponse(int status, std::string_view type, std::string_view message) {
   std::string body = "{\"type\":";
-  core::AppendJsonString(body, core::ErrorCodeName(error.code));
+  core::AppendJsonString(body, type);
   body += ",\"message\":";
-  core::AppendJsonString(body, error.message);
+  core::AppendJsonString(body, ValidUtf8(message));
   body += '}';
-  return http::MakeResponse(HttpStatusFor(error.code), std::move(body));
+  return http::MakeResponse(status, std::move(body));
+}
+
+http::Response ErrorResponse(const core::Error& error) {
+  return JsonErrorResponse(HttpStatusFor(error.code), core::ErrorCodeName(error.code),
+                           error.message);
 }
 
 }  // namespace capstan::exposes

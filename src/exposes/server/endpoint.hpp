@@ -43,6 +43,10 @@ class Endpoint {
 // A JSON engine error body: {"type":"<code name>","message":"..."} with the HTTP status that
 // `code` maps to (REST semantics).
 [[nodiscard]] http::Response ErrorResponse(const core::Error& error);
+// The same body with an explicit status and type. Bytes of `message` that are not well-formed
+// UTF-8 (echoed request bytes) are replaced by U+FFFD, so that the body is always valid JSON.
+[[nodiscard]] http::Response JsonErrorResponse(int status, std::string_view type,
+                                               std::string_view message);
 [[nodiscard]] int HttpStatusFor(core::ErrorCode code);
 
 }  // namespace capstan::exposes

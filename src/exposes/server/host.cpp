@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/json.hpp"
+#include "http/route.hpp"
 
 namespace capstan::exposes {
 
@@ -84,6 +85,11 @@ core::Status Host::Start() {
         [endpoints](http::Request& request) -> boost::asio::awaitable<http::Response> {
       for (const auto& e : endpoints) {
         if (e->Matches(request.path)) co_return co_await e->Handle(request);
+      }
+      // A path that cannot be split and decoded matches no endpoint: say why (400), not 404.
+      if (auto split = http::SplitPath(request.path); !split) {
+        co_return ErrorResponse(core::Error{core::ErrorCode::kInvalidArgument,
+                                            "invalid request path: " + split.error().message});
       }
       co_return ErrorResponse(
           core::Error{core::ErrorCode::kNotFound, "no route for " + request.path});
