@@ -1,0 +1,185 @@
+// Running tools: the RequestScope helpers and the mapping of an invocation's outcome (upstream
+// status, body, transport errors) to a CallToolResult.
+#include <cmath>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "exposes/mcp/catalog.hpp"
+#include "exposes/mcp/jsonrpc.hpp"
+#include "http/message.hpp"
+
+namespace capstan::mcp {
+
+namespace asio = boost::asio;
+using core::ErrorCode;
+
+namespace {
+
+constexpr std::size_t kMaxErrorBodyInText = 8 * 1024;
+
+json::object TextResult(std::string text, bool is_error) {
+  json::object result;
+  json::array content;
+  json::object item;
+  item["type"] = "text";
+  item["text"] = std::move(text);
+  content.emplace_back(std::move(item));
+  result["content"] = std::move(content);
+  if (is_error) result["isError"] = true;
+  return result;
+}
+
+std::string StatusText(int status) {
+  std::string out = "HTTP " + std::to_string(status);
+  std::string_view reason = http::ReasonPhrase(status);
+  if (!reason.empty()) {
+    out += ' ';
+    out += reason;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- RequestScope -----------------------------------------------------------------------------
+
+void RequestScope::Log(int level, std::string_view logger, json::value data) const {
+  if (!send || log_level < 0 || level < log_level) return;
+  json::object params;
+  params["level"] = LogLevelName(level);
+  if (!logger.empty()) params["logger"] = logger;
+  params["data"] = std::move(data);
+  send(NotificationText("notifications/message", params));
+}
+
+void RequestScope::Progress(double progress, double total, std::string_view message) {
+  if (!send || progress_token.is_null() || progress <= last_progress_) return;
+  last_progress_ = progress;
+  json::object params;
+  params["progressToken"] = progress_token;
+  if (progress == std::floor(progress)) {
+    params["progress"] = static_cast<std::int64_t>(progress);
+  } else {
+    params["progress"] = progress;
+  }
+  if (total > 0) params["total"] = static_cast<std::int64_t>(total);
+  if (!message.empty()) params["message"] = message;
+  send(NotificationText("notifications/progress", params));
+}
+
+bool RequestScope::ClientSupports(std::string_view capability) const {
+  return session != nullptr && session->client_capabilities.contains(capability);
+}
+
+asio::awaitable<core::Result<json::value>> RequestScope::AskClient(std::string_view method,
+                                                                   json::object params) {
+  if (!send) {
+    co_return core::Fail(ErrorCode::kUnavailable,
+                         "this reply cannot carry a request to the client");
+  }
+  auto executor = co_await asio::this_coro::executor;
+  ClientRequests& registry = ClientRequests::Instance();
+  std::string id = registry.Register(executor);
+  send(RequestText(id, method, params));
+  auto response = co_await registry.Await(id, client_request_timeout);
+  if (!response) co_return core::Fail(std::move(response).error());
+  const json::object& o = response->as_object();
+  if (const json::value* error = o.if_contains("error")) {
+    std::string message = "the client answered with an error";
+    if (error->is_object()) {
+      if (auto m = StringField(&error->get_object(), "message")) message += ": " + std::string(*m);
+    }
+    co_return core::Fail(ErrorCode::kInvalidArgument, message);
+  }
+  const json::value* result = o.if_contains("result");
+  co_return result != nullptr ? *result : json::value(json::object());
+}
+
+// ---- tool results -----------------------------------------------------------------------------
+
+json::object ToolResultFor(const core::Result<runtime::InvocationResult>& outcome,
+                           std::string_view what) {
+  if (!outcome) {
+    const core::Error& e = outcome.error();
+    switch (e.code) {
+      case ErrorCode::kInvalidArgument:
+        return TextResult("Invalid arguments: " + e.message, true);
+      case ErrorCode::kUpstreamTimeout:
+        return TextResult(
+            "The upstream API did not answer in time (" + std::string(what) + "): " + e.message,
+            true);
+      case ErrorCode::kUpstreamUnavailable:
+        return TextResult(
+            "The upstream API could not be reached (" + std::string(what) + "): " + e.message,
+            true);
+      default:
+        return TextResult("Error (" + std::string(core::ErrorCodeName(e.code)) + "): " + e.message,
+                          true);
+    }
+  }
+  const runtime::InvocationResult& r = *outcome;
+  if (r.status >= 400 || r.status < 200) {
+    std::string text =
+        "The upstream API answered " + StatusText(r.status) + " (" + std::string(what) + ")";
+    if (!r.body.empty()) {
+      text += ": ";
+      if (r.body.size() > kMaxErrorBodyInText) {
+        text.append(r.body, 0, kMaxErrorBodyInText);
+        text += "... (truncated)";
+      } else {
+        text += r.body;
+      }
+    }
+    return TextResult(std::move(text), true);
+  }
+  if (r.body.empty()) {
+    return TextResult(
+        "Success: the upstream API answered " + StatusText(r.status) + " with no content.", false);
+  }
+  if (!r.is_json) return TextResult(r.body, false);
+  auto parsed = core::ParseJson(r.body);
+  if (!parsed) return TextResult(r.body, false);
+  if (parsed->is_string()) return TextResult(std::string(parsed->get_string()), false);
+  json::object result = TextResult(r.body, false);
+  if (parsed->is_object()) result["structuredContent"] = std::move(*parsed);
+  return result;
+}
+
+asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
+                                            RequestScope& scope) {
+  const runtime::Invocation& inv = *tool.invocation;
+  const runtime::CompiledOperation* op = inv.operation();
+  std::string what = op != nullptr ? op->method() + " " + op->call() : "static result";
+  const std::string logger = "capstan." + tool.name;
+  constexpr int kInfo = 1;
+  constexpr int kWarning = 3;
+  scope.Progress(0, 100, "calling " + what);
+  scope.Log(kInfo, logger, json::string("tool " + tool.name + ": calling " + what));
+  runtime::CallContext context;
+  context.client = scope.client;
+  context.cancel = scope.cancel;
+  auto outcome = co_await inv.Execute(std::move(args), context);
+  ToolOutcome out;
+  if (!outcome && outcome.error().code == ErrorCode::kCancelled) {
+    out.cancelled = true;
+    co_return out;
+  }
+  if (outcome) {
+    std::string answered = op != nullptr
+                               ? "upstream answered " + StatusText(outcome->status) + " in " +
+                                     std::to_string(outcome->upstream_time.count() / 1000) + " ms"
+                               : "static result ready";
+    scope.Progress(50, 100, answered);
+    scope.Log(outcome->status >= 400 ? kWarning : kInfo, logger,
+              json::string("tool " + tool.name + ": " + answered));
+  } else {
+    scope.Progress(50, 100, "failed");
+    scope.Log(kWarning, logger, json::string("tool " + tool.name + ": " + outcome.error().message));
+  }
+  out.result = ToolResultFor(outcome, what);
+  scope.Progress(100, 100, "done");
+  scope.Log(kInfo, logger, json::string("tool " + tool.name + ": done"));
+  co_return out;
+}
+
+}  // namespace capstan::mcp
