@@ -28,14 +28,14 @@ int main(int argc, char** argv) {
                     "Override a consumes baseUri: NS=URL (repeatable; env CAPSTAN_BASE_URI_<NS>)");
     cmd->add_option("--ca-file", args.ca_file,
                     "Extra trusted CA bundle (PEM) for upstream TLS (env CAPSTAN_CA_FILE)");
-    cmd->add_option("--timeout-ms", args.timeout_ms, "Upstream total timeout in milliseconds");
+    cmd->add_option("--timeout-ms", args.timeouts,
+                    "Upstream total timeout in milliseconds: MS for every consumes namespace, or "
+                    "NS=MS for one (repeatable)");
   };
 
   capstan::cli::ServeArgs serve_args;
   CLI::App* serve = app.add_subcommand("serve", "Serve every exposed adapter of the capabilities");
-  serve->add_option("files", serve_args.files, "Capability files (YAML)")
-      ->required()
-      ->expected(1, -1);
+  serve->add_option("files", serve_args.files, "Capability files (YAML)")->expected(0, -1);
   add_runtime_options(serve, serve_args.runtime);
   serve->add_option("--address", serve_args.address,
                     "Bind every adapter to this address (default: the spec's, else 127.0.0.1; "
@@ -44,6 +44,21 @@ int main(int argc, char** argv) {
                     "Override an adapter's port: NS=PORT, 0 = ephemeral (env CAPSTAN_PORT_<NS>)");
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
+  serve->add_flag("--stdio", serve_args.stdio,
+                  "Serve the MCP adapter over stdin/stdout (newline-delimited JSON-RPC)");
+  serve->add_flag("--mcp-stateless", serve_args.mcp_stateless,
+                  "MCP without sessions: every POST stands alone, GET and DELETE answer 405");
+  serve->add_flag("--conformance-fixtures", serve_args.conformance_fixtures,
+                  "Also serve the MCP conformance-suite fixtures (port: --port "
+                  "conformance-fixtures=N, default ephemeral)");
+  serve->add_option("--mcp-allowed-host", serve_args.mcp_allowed_hosts,
+                    "Host names accepted in Host (repeatable; default localhost, 127.0.0.1, "
+                    "[::1]; * = any)");
+  serve->add_option("--mcp-allowed-origin", serve_args.mcp_allowed_origins,
+                    "Origins accepted in Origin (repeatable; default the loopback names; * = any)");
+  serve->add_option("--mcp-session-key", serve_args.mcp_session_key,
+                    "HMAC key for MCP session ids, shared by replicas (env "
+                    "CAPSTAN_MCP_SESSION_KEY; default random per process)");
 
   capstan::cli::CallArgs call_args;
   CLI::App* call = app.add_subcommand(

@@ -1,5 +1,6 @@
 #include "cli/serve.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -11,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "cli/commands.hpp"
+#include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/rest/rest_adapter.hpp"
 #include "exposes/server/host.hpp"
 #include "runtime/runtime.hpp"
@@ -61,6 +63,12 @@ std::shared_ptr<const spec::Capability> LoadOrReport(const std::string& file, st
   return loaded->capability;
 }
 
+void SetTotalTimeout(consumes::UpstreamLimits& limits, long long ms) {
+  limits.total_timeout = std::chrono::milliseconds(ms);
+  limits.read_timeout = std::min(limits.read_timeout, limits.total_timeout);
+  limits.connect_timeout = std::min(limits.connect_timeout, limits.total_timeout);
+}
+
 bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& options,
                          std::ostream& err) {
   for (const std::string& pair : args.base_uris) {
@@ -76,10 +84,33 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
   if (options.tls.ca_file.empty()) {
     if (const char* ca = std::getenv("CAPSTAN_CA_FILE")) options.tls.ca_file = ca;
   }
-  if (args.timeout_ms > 0) {
-    options.limits.total_timeout = std::chrono::milliseconds(args.timeout_ms);
-    options.limits.read_timeout =
-        std::min(options.limits.read_timeout, options.limits.total_timeout);
+  // Timeouts: a bare MS sets the default of every namespace, NS=MS one namespace (on top of the
+  // default, whatever the order of the flags).
+  std::map<std::string, long long> by_namespace;
+  for (const std::string& text : args.timeouts) {
+    std::string ns;
+    std::string value = text;
+    if (text.find('=') != std::string::npos && !SplitPair(text, ns, value)) value.clear();
+    long long ms = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || ms <= 0 ||
+        ms > 24LL * 3600 * 1000) {
+      err << "capstan: --timeout-ms expects MS or NS=MS (1 to 86400000 ms), got '" << text << "'\n";
+      return false;
+    }
+    if (ns.empty()) {
+      SetTotalTimeout(options.limits, ms);
+    } else {
+      by_namespace[ns] = ms;
+    }
+  }
+  for (const auto& [ns, ms] : by_namespace) {
+    consumes::UpstreamLimits limits = options.limits;
+    const consumes::UpstreamLimits defaults;
+    limits.read_timeout = defaults.read_timeout;  // not capped by the default's total
+    limits.connect_timeout = defaults.connect_timeout;
+    SetTotalTimeout(limits, ms);
+    options.limits_by_namespace[ns] = limits;
   }
   return true;
 }
@@ -89,8 +120,12 @@ runtime::RuntimeOptions OptionsFor(const runtime::RuntimeOptions& all,
                                    const spec::Capability& capability) {
   runtime::RuntimeOptions options = all;
   options.base_uris.clear();
+  options.limits_by_namespace.clear();
   for (const auto& [ns, uri] : all.base_uris) {
     if (spec::FindConsumes(capability, ns) != nullptr) options.base_uris[ns] = uri;
+  }
+  for (const auto& [ns, limits] : all.limits_by_namespace) {
+    if (spec::FindConsumes(capability, ns) != nullptr) options.limits_by_namespace[ns] = limits;
   }
   return options;
 }
@@ -98,6 +133,10 @@ runtime::RuntimeOptions OptionsFor(const runtime::RuntimeOptions& all,
 }  // namespace
 
 int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.files.empty() && !args.conformance_fixtures) {
+    err << "capstan: serve needs at least one capability file\n";
+    return kExitUsage;
+  }
   runtime::RuntimeOptions all_options;
   if (!BuildRuntimeOptions(args.runtime, all_options, err)) return kExitUsage;
   std::map<std::string, std::uint16_t> ports;
@@ -117,6 +156,18 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     if (const char* a = std::getenv("CAPSTAN_ADDRESS")) address_override = a;
   }
 
+  mcp::McpOptions mcp_options;
+  mcp_options.stateless = args.mcp_stateless;
+  mcp_options.allowed_hosts = args.mcp_allowed_hosts;
+  mcp_options.allowed_origins = args.mcp_allowed_origins;
+  mcp_options.session_key = args.mcp_session_key;
+  if (mcp_options.session_key.empty()) {
+    if (const char* key = std::getenv("CAPSTAN_MCP_SESSION_KEY")) mcp_options.session_key = key;
+  }
+  std::shared_ptr<const runtime::Runtime> stdio_runtime;
+  const spec::ExposesMcp* stdio_adapter = nullptr;
+  std::unique_ptr<mcp::ConformanceFixtures> fixtures;
+
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
   host_options.access_log = !args.no_access_log;
@@ -124,6 +175,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   std::vector<std::shared_ptr<const runtime::Runtime>> runtimes;
   std::size_t served = 0;
   std::set<std::string> used_base_uris;
+  std::set<std::string> used_timeouts;
   for (const std::string& file : args.files) {
     auto capability = LoadOrReport(file, err);
     if (!capability) return kExitInvalid;
@@ -133,6 +185,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
       return kExitInvalid;
     }
     for (const auto& [ns, uri] : (*rt)->options().base_uris) used_base_uris.insert(ns);
+    for (const auto& [ns, limits] : (*rt)->options().limits_by_namespace) used_timeouts.insert(ns);
     runtimes.push_back(*rt);
     if (!capability->capability) continue;
     for (const spec::Exposes& exposes : capability->capability->exposes) {
@@ -144,6 +197,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
         }
         return static_cast<std::uint16_t>(declared);
       };
+      if (args.stdio && !std::holds_alternative<spec::ExposesMcp>(exposes)) continue;
       if (const auto* rest = std::get_if<spec::ExposesRest>(&exposes)) {
         auto adapter = rest::MakeRestAdapter(*rt, *rest);
         if (!adapter) {
@@ -152,7 +206,30 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
         }
         std::string address =
             !address_override.empty() ? address_override : rest->address.value_or("127.0.0.1");
+        if (address == "localhost") address = "127.0.0.1";  // the listener takes IP literals
         host.Add(address, port_for(rest->port), std::move(*adapter));
+        ++served;
+      } else if (const auto* mcp_spec = std::get_if<spec::ExposesMcp>(&exposes)) {
+        if (args.stdio || mcp_spec->transport == spec::McpTransport::kStdio) {
+          if (stdio_adapter != nullptr) {
+            err << "capstan: only one mcp adapter can be served over stdio ('" << stdio_adapter->ns
+                << "' and '" << ns << "')\n";
+            return kExitUsage;
+          }
+          stdio_adapter = mcp_spec;
+          stdio_runtime = *rt;
+          ++served;
+          continue;
+        }
+        auto adapter = mcp::MakeMcpAdapter(*rt, *mcp_spec, mcp_options);
+        if (!adapter) {
+          err << "capstan: " << file << ": " << adapter.error().message << "\n";
+          return kExitInvalid;
+        }
+        std::string address =
+            !address_override.empty() ? address_override : mcp_spec->address.value_or("127.0.0.1");
+        if (address == "localhost") address = "127.0.0.1";
+        host.Add(address, port_for(mcp_spec->port.value_or(0)), std::move(*adapter));
         ++served;
       } else {
         err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
@@ -166,12 +243,35 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
       return kExitUsage;
     }
   }
+  for (const auto& [ns, limits] : all_options.limits_by_namespace) {
+    if (!used_timeouts.count(ns)) {
+      err << "capstan: --timeout-ms names '" << ns << "', which no capability consumes\n";
+      return kExitUsage;
+    }
+  }
+  if (args.conformance_fixtures) {
+    auto started_fixtures = mcp::StartConformanceFixtures(mcp_options);
+    if (!started_fixtures) {
+      err << "capstan: conformance fixtures: " << started_fixtures.error().message << "\n";
+      return kExitInvalid;
+    }
+    fixtures = std::move(*started_fixtures);
+    std::string ns(mcp::kFixturesNamespace);
+    std::uint16_t port = 0;
+    if (auto it = ports.find(ns); it != ports.end()) port = it->second;
+    host.Add(address_override.empty() ? "127.0.0.1" : address_override, port, fixtures->endpoint());
+    ++served;
+  }
   if (served == 0) {
     err << "capstan: nothing to serve\n";
     return kExitInvalid;
   }
-  exposes::Host::BlockStopSignals();
-  auto started = host.Start();
+  // Over stdio, stdout carries JSON-RPC: the listening lines go to stderr, and SIGINT/SIGTERM
+  // keep their default action.
+  std::ostream& announce = stdio_adapter != nullptr ? err : out;
+  if (stdio_adapter == nullptr) exposes::Host::BlockStopSignals();
+  bool any_http = !host.bound().empty();
+  auto started = any_http ? host.Start() : core::Ok();
   if (!started) {
     err << "capstan: " << started.error().message << "\n";
     return kExitInvalid;
@@ -180,10 +280,20 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     for (const std::string& e : l.endpoints) {
       std::string host_text =
           l.address.find(':') != std::string::npos ? "[" + l.address + "]" : l.address;
-      out << "capstan: " << e << " listening on http://" << host_text << ":" << l.port << "\n";
+      announce << "capstan: " << e << " listening on http://" << host_text << ":" << l.port << "\n";
     }
   }
-  out.flush();
+  announce.flush();
+  if (stdio_adapter != nullptr) {
+    err << "capstan: mcp adapter '" << stdio_adapter->ns << "' serving on stdio\n";
+    auto status = mcp::ServeStdio(stdio_runtime, *stdio_adapter, mcp_options, 0, 1);
+    host.Stop(std::chrono::seconds(2));
+    if (!status) {
+      err << "capstan: " << status.error().message << "\n";
+      return kExitInvalid;
+    }
+    return kExitOk;
+  }
   int sig = exposes::Host::WaitForSignal();
   err << "capstan: signal " << sig << ", stopping gracefully\n";
   host.Stop(std::chrono::seconds(10));
@@ -220,6 +330,19 @@ int RunCall(const CallArgs& args, std::ostream& out, std::ostream& err) {
           << "'; name one with --capability FILE\n";
       return kExitUsage;
     }
+  }
+  auto unknown_namespace = [&](const std::string& flag, const std::string& name) {
+    if (spec::FindConsumes(*capability, name) != nullptr) return false;
+    err << "capstan: " << flag << " names '" << name << "', which "
+        << (args.capability.empty() ? "the capability found" : args.capability)
+        << " does not consume\n";
+    return true;
+  };
+  for (const auto& entry : options.base_uris) {
+    if (unknown_namespace("--base-uri", entry.first)) return kExitUsage;
+  }
+  for (const auto& entry : options.limits_by_namespace) {
+    if (unknown_namespace("--timeout-ms", entry.first)) return kExitUsage;
   }
   auto rt = runtime::Runtime::Create(capability, options);
   if (!rt) {
