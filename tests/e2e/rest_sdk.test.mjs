@@ -3,113 +3,51 @@
 // scaleway-iam-sim. Run: CAPSTAN_BIN_DIR=build/release/bin node --test
 // tests/e2e/rest_sdk.test.mjs (ctest: e2e_rest_sdk).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const CAPSTAN_TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // org-wide key of the default seed
-const USER_A_TOKEN = '51a5eb46-97e4-4f37-94d1-ab6b0411d155'; // bound to user A in the default seed
-const ACCESS_KEY = 'SCWSIMULATOR00000001';
-const USER_A = '9e57858d-7555-463e-9c74-2dc2d02019b8';
-const USER_B = 'd4e39c6f-77f6-450b-8f8e-9f0362a8c06d';
-const USER_C = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a'; // 25 JWTs: more than one default page
-
-const skipReason = existsSync(join(here, 'node_modules', '@scaleway', 'sdk-iam'))
-  ? null
-  : 'tests/e2e/node_modules is missing: run scripts/npm-install (or npm ci in tests/e2e)';
-if (skipReason) console.log(`capstan-e2e-skip: ${skipReason}`);
-// node:test skips on `skip: null` too (Node 20), so pass the option only when skipping.
-const opts = skipReason ? { skip: skipReason } : {};
+import {
+  AccessLog,
+  loadSdk,
+  makeApi,
+  opts,
+  Processes,
+  repo,
+  SIM_LISTENING,
+  skipReason,
+  TOKEN as CAPSTAN_TOKEN,
+  USER_A,
+  USER_A_TOKEN,
+  USER_B,
+  USER_C,
+} from './harness.mjs';
 
 let sdk;
-const children = [];
 let simPort;
 let capstanPort;
-const simLog = [];
-const simLogWaiters = [];
-
-// Spawns a binary of CAPSTAN_BIN_DIR and resolves with the first capture of `pattern` on stdout.
-function start(name, args, pattern, env = {}) {
-  const binDir = process.env.CAPSTAN_BIN_DIR;
-  assert.ok(binDir, 'CAPSTAN_BIN_DIR must name the directory of capstan and scaleway-iam-sim');
-  const child = spawn(join(binDir, name), args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  const stderr = [];
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    stderr.push(line);
-    if (name === 'scaleway-iam-sim') {
-      simLog.push(line);
-      for (const waiter of simLogWaiters.splice(0)) waiter();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 10 s`)), 10000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited early with ${code}: ${stderr.join('\n')}`));
-    });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = pattern.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
-}
+const processes = new Processes();
+const simLog = new AccessLog();
 
 function api({ secretKey = CAPSTAN_TOKEN, port = capstanPort } = {}) {
-  const client = sdk.createClient({
-    accessKey: ACCESS_KEY,
-    secretKey,
-    apiURL: `http://127.0.0.1:${port}/v1`,
-  });
-  return new sdk.Iamv1alpha1.API(client);
+  return makeApi(sdk, { secretKey, port });
 }
 
-function simAccessLog() {
-  return simLog.filter((line) => line.startsWith('{"time"')).map((line) => JSON.parse(line));
-}
-
-// Waits (up to 5 s) for a simulator access-log entry matching `predicate`: the simulator logs
-// after writing its response, so the line may arrive just after capstan answered.
-async function waitForSimEntry(predicate) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const entry = simAccessLog().find(predicate);
-    if (entry) return entry;
-    const remaining = deadline - Date.now();
-    assert.ok(remaining > 0, 'no matching simulator access-log line');
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, remaining);
-      simLogWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+// Waits for a simulator access-log entry matching `predicate`.
+function waitForSimEntry(predicate) {
+  return simLog.waitFor(predicate, 'matching simulator access-log line');
 }
 
 before(async () => {
   if (skipReason) return;
-  const client = await import('@scaleway/sdk-client');
-  const iam = await import('@scaleway/sdk-iam');
-  sdk = { ...client, Iamv1alpha1: iam.Iamv1alpha1 };
+  sdk = await loadSdk();
   // The simulator serves /v1 too, so the same SDK code can also talk to it directly.
-  simPort = await start(
+  simPort = await processes.start(
     'scaleway-iam-sim',
     ['--port', '0', '--threads', '1', '--path-prefix', '/v1'],
-    /^listening on http:\/\/127\.0\.0\.1:(\d+)$/,
+    SIM_LISTENING,
+    { onStderr: (line) => simLog.push(line) },
   );
-  capstanPort = await start(
+  capstanPort = await processes.start(
     'capstan',
     [
       'serve',
@@ -124,22 +62,11 @@ before(async () => {
       '2',
     ],
     /^capstan: rest adapter 'iam-jwts-rest' listening on http:\/\/127\.0\.0\.1:(\d+)$/,
-    { SCALEWAY_API_KEY: CAPSTAN_TOKEN },
+    { env: { SCALEWAY_API_KEY: CAPSTAN_TOKEN } },
   );
 });
 
-after(async () => {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-});
+after(() => processes.stopAll());
 
 function assertJwtShape(jwt) {
   assert.match(jwt.jti, /^[0-9a-f-]{36}$/);

@@ -2,110 +2,50 @@
 // package.json) against scaleway-iam-sim. Run: CAPSTAN_BIN_DIR=build/release/bin node --test
 // tests/e2e/sim_sdk.test.mjs (ctest: e2e_sim_sdk).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // organization-wide key of the default seed
-const USER_A_TOKEN = '51a5eb46-97e4-4f37-94d1-ab6b0411d155'; // bound to user A in the default seed
-const ACCESS_KEY = 'SCWSIMULATOR00000001';
-const USER_A = '9e57858d-7555-463e-9c74-2dc2d02019b8';
-const USER_B = 'd4e39c6f-77f6-450b-8f8e-9f0362a8c06d';
-const USER_C = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a'; // 25 JWTs: more than one default page
-
-const skipReason = existsSync(join(here, 'node_modules', '@scaleway', 'sdk-iam'))
-  ? null
-  : 'tests/e2e/node_modules is missing: run scripts/npm-install (or npm ci in tests/e2e)';
-if (skipReason) console.log(`capstan-e2e-skip: ${skipReason}`);
-// node:test skips on `skip: null` too (Node 20), so pass the option only when skipping.
-const opts = skipReason ? { skip: skipReason } : {};
+import {
+  AccessLog,
+  loadSdk,
+  makeApi,
+  opts,
+  Processes,
+  SIM_LISTENING,
+  skipReason,
+  TOKEN,
+  USER_A,
+  USER_A_TOKEN,
+  USER_B,
+  USER_C,
+} from './harness.mjs';
 
 let sdk;
-let sim;
 let port;
-const logLines = [];
-const logWaiters = [];
-
-function startSimulator(args) {
-  const binDir = process.env.CAPSTAN_BIN_DIR;
-  assert.ok(binDir, 'CAPSTAN_BIN_DIR must name the directory of scaleway-iam-sim');
-  const child = spawn(join(binDir, 'scaleway-iam-sim'), args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    logLines.push(line);
-    for (const waiter of logWaiters.splice(0)) waiter();
-  });
-  const firstLine = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('simulator did not start in 10 s')), 10000);
-    child.once('exit', (code) => reject(new Error(`simulator exited early with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-  });
-  return { child, firstLine };
-}
+const processes = new Processes();
+const log = new AccessLog();
+const logLines = log.lines;
 
 function api({ secretKey = TOKEN, prefix = '/v1' } = {}) {
-  const client = sdk.createClient({
-    accessKey: ACCESS_KEY,
-    secretKey,
-    apiURL: `http://127.0.0.1:${port}${prefix}`,
-  });
-  return new sdk.Iamv1alpha1.API(client);
+  return makeApi(sdk, { secretKey, port, prefix });
 }
 
-// The access-log entries (parsed JSON lines of stderr) so far.
-function accessLog() {
-  return logLines.filter((line) => line.startsWith('{"time"')).map((line) => JSON.parse(line));
-}
-
-// Waits (up to 5 s) for an access-log entry whose target is exactly `target`: the simulator logs
-// after writing the response, so the line may arrive just after the SDK call returned.
-async function waitForLogEntry(target) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const entry = accessLog().find((e) => e.target === target);
-    if (entry) return entry;
-    const remaining = deadline - Date.now();
-    assert.ok(remaining > 0, `no access-log line with target ${target}`);
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, remaining);
-      logWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+// Waits for the access-log entry whose target is exactly `target`.
+function waitForLogEntry(target) {
+  return log.waitFor((e) => e.target === target, `access-log line with target ${target}`);
 }
 
 before(async () => {
   if (skipReason) return;
-  const client = await import('@scaleway/sdk-client');
-  const iam = await import('@scaleway/sdk-iam');
-  sdk = { ...client, Iamv1alpha1: iam.Iamv1alpha1 };
-  sim = startSimulator(['--port', '0', '--path-prefix', '/v1', '--threads', '2']);
-  const line = await sim.firstLine;
-  const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
-  assert.ok(match, `unexpected first line: ${line}`);
-  port = Number(match[1]);
+  sdk = await loadSdk();
+  port = await processes.start(
+    'scaleway-iam-sim',
+    ['--port', '0', '--path-prefix', '/v1', '--threads', '2'],
+    SIM_LISTENING,
+    { onStderr: (line) => log.push(line) },
+  );
 });
 
-after(async () => {
-  if (!sim) return;
-  const { child } = sim;
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-});
+after(() => processes.stopAll());
 
 test('listJWTs: one page with every parameter', opts, async () => {
   const page = await api().listJWTs({
