@@ -10,6 +10,7 @@
 
 #include "http/server.hpp"
 #include "runtime/digest.hpp"
+#include "runtime/runtime_test_util.hpp"
 #include "runtime/values.hpp"
 #include "spec/loader.hpp"
 
@@ -98,21 +99,10 @@ capability:
           mapping: $.
 )";
 
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::FakeEnv;
 
 std::shared_ptr<const spec::Capability> Load(const std::string& text) {
-  auto loaded = spec::LoadCapabilityFromString(text, "/tmp/runtime-test.yaml");
-  for (const auto& d : loaded.diagnostics) {
-    if (d.severity == spec::Severity::kError)
-      ADD_FAILURE() << d.message << " [" << d.rule_id << "]";
-  }
-  return loaded.capability;
+  return testing::LoadText(text, "/tmp/runtime-test.yaml");
 }
 
 std::shared_ptr<Runtime> MakeRuntime(RuntimeOptions options = {}) {
@@ -122,7 +112,7 @@ std::shared_ptr<Runtime> MakeRuntime(RuntimeOptions options = {}) {
   return rt ? *rt : nullptr;
 }
 
-json::object Args(std::string_view text) { return core::ParseJson(text)->as_object(); }
+json::object Args(std::string_view text) { return testing::JsonArgs(text); }
 
 TEST(RuntimeTest, BuildsTheQueryInDeclaredOrderWithTypes) {
   auto rt = MakeRuntime();
