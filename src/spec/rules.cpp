@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -139,6 +140,15 @@ class RuleChecker {
         Diagnostic{Severity::kWarning, where, std::move(message), std::move(rule_id)});
   }
 
+  // Records `name` as declared at `where`; returns the line of an earlier declaration of the
+  // same name in `seen`, or nullopt for the first one.
+  static std::optional<int> Redeclared(std::map<std::string, SourceLocation>& seen,
+                                       const std::string& name, const SourceLocation& where) {
+    auto [it, inserted] = seen.emplace(name, where);
+    if (inserted) return std::nullopt;
+    return it->second.line;
+  }
+
   std::vector<std::reference_wrapper<const ConsumesHttp>> AllConsumes() const {
     std::vector<std::reference_wrapper<const ConsumesHttp>> out;
     if (cap_.capability) {
@@ -175,21 +185,18 @@ class RuleChecker {
     std::map<std::string, SourceLocation> variables;
     auto bind = [&](const Binding& b) {
       if (!b.ns.empty()) {
-        auto [it, inserted] = binds.emplace(b.ns, b.source);
-        if (!inserted) {
+        if (auto first = Redeclared(binds, b.ns, b.source)) {
           Error(b.source,
-                fmt::format("bind namespace \"{}\" is already declared at line {}", b.ns,
-                            it->second.line),
+                fmt::format("bind namespace \"{}\" is already declared at line {}", b.ns, *first),
                 "bind-namespace-duplicate");
         }
       }
       for (const BindingKey& key : b.keys) {
-        auto [it, inserted] = variables.emplace(key.variable, key.source);
-        if (!inserted) {
+        if (auto first = Redeclared(variables, key.variable, key.source)) {
           Warn(key.source,
                fmt::format("bind variable {} is already declared at line {}; the first "
                            "declaration wins",
-                           key.variable, it->second.line),
+                           key.variable, *first),
                "bind-variable-duplicate");
         }
       }
@@ -227,12 +234,11 @@ class RuleChecker {
     for (const ConsumedHttpResource& r : c.resources) {
       CheckPath(r.path, r.source, "consumed resource");
       for (const ConsumedHttpOperation& op : r.operations) {
-        auto [it, inserted] = operations.emplace(op.name, op.source);
-        if (!inserted) {
+        if (auto first = Redeclared(operations, op.name, op.source)) {
           Error(op.source,
                 fmt::format("consumes \"{}\" already has an operation \"{}\" (line {}); calls "
                             "resolve by name, so the second is unreachable",
-                            c.ns, op.name, it->second.line),
+                            c.ns, op.name, *first),
                 "consumed-operation-duplicate");
         }
       }
@@ -355,11 +361,10 @@ class RuleChecker {
     std::vector<std::string> earlier_calls;
     for (const OperationStep& step : *inv.steps) {
       const std::string& name = StepName(step);
-      auto [it, inserted] = seen.emplace(name, StepSource(step));
-      if (!inserted) {
+      if (auto first = Redeclared(seen, name, StepSource(step))) {
         Error(StepSource(step),
-              fmt::format("step name \"{}\" is already used at line {} in {}", name,
-                          it->second.line, inv.what),
+              fmt::format("step name \"{}\" is already used at line {} in {}", name, *first,
+                          inv.what),
               "step-name-duplicate");
       }
       if (const auto* call = std::get_if<CallStep>(&step)) {
@@ -503,11 +508,10 @@ class RuleChecker {
       for (const ExposedOperation& op : r.operations) {
         std::string method(HttpMethodName(op.method));
         std::string key = method + " " + RouteShape(r.path);
-        auto [it, inserted] = routes.emplace(key, op.source);
-        if (!inserted) {
+        if (auto first = Redeclared(routes, key, op.source)) {
           Error(op.source,
                 fmt::format("rest adapter \"{}\" already routes {} {} (line {})", rest.ns, method,
-                            r.path, it->second.line),
+                            r.path, *first),
                 "rest-operation-duplicate");
         }
         Invocation inv;
@@ -573,11 +577,10 @@ class RuleChecker {
     std::map<std::string, SourceLocation> tools;
     for (const McpTool& tool : mcp.tools) {
       if (!tool.name.empty()) {
-        auto [it, inserted] = tools.emplace(tool.name, tool.source);
-        if (!inserted) {
+        if (auto first = Redeclared(tools, tool.name, tool.source)) {
           Error(tool.source,
                 fmt::format("mcp adapter \"{}\" already has a tool \"{}\" (line {})", mcp.ns,
-                            tool.name, it->second.line),
+                            tool.name, *first),
                 "mcp-tool-duplicate");
         }
       }
@@ -595,11 +598,10 @@ class RuleChecker {
     }
     std::map<std::string, SourceLocation> resources;
     for (const McpResource& resource : mcp.resources) {
-      auto [it, inserted] = resources.emplace(resource.name, resource.source);
-      if (!inserted) {
+      if (auto first = Redeclared(resources, resource.name, resource.source)) {
         Error(resource.source,
               fmt::format("mcp adapter \"{}\" already has a resource \"{}\" (line {})", mcp.ns,
-                          resource.name, it->second.line),
+                          resource.name, *first),
               "mcp-resource-duplicate");
       }
       Invocation inv;
@@ -615,11 +617,10 @@ class RuleChecker {
     }
     std::map<std::string, SourceLocation> prompts;
     for (const McpPrompt& prompt : mcp.prompts) {
-      auto [it, inserted] = prompts.emplace(prompt.name, prompt.source);
-      if (!inserted) {
+      if (auto first = Redeclared(prompts, prompt.name, prompt.source)) {
         Error(prompt.source,
               fmt::format("mcp adapter \"{}\" already has a prompt \"{}\" (line {})", mcp.ns,
-                          prompt.name, it->second.line),
+                          prompt.name, *first),
               "mcp-prompt-duplicate");
       }
     }
@@ -676,11 +677,10 @@ class RuleChecker {
   void Aggregates(const Aggregate& aggregate) {
     std::map<std::string, SourceLocation> functions;
     for (const AggregateFunction& f : aggregate.functions) {
-      auto [it, inserted] = functions.emplace(f.name, f.source);
-      if (!inserted) {
+      if (auto first = Redeclared(functions, f.name, f.source)) {
         Error(f.source,
               fmt::format("aggregate \"{}\" already has a function \"{}\" (line {})", aggregate.ns,
-                          f.name, it->second.line),
+                          f.name, *first),
               "aggregate-function-duplicate");
       }
       Invocation inv;
