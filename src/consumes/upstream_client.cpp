@@ -1,8 +1,12 @@
 #include "consumes/upstream_client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -28,11 +32,61 @@ using core::Fail;
 using core::Result;
 using Clock = std::chrono::steady_clock;
 
+static core::Status UseSystemCaStore(SSL_CTX* ctx);
+
 class TlsContext {
  public:
   asio::ssl::context ctx{asio::ssl::context::tls_client};
   bool verify = true;
+
+  // Loads the system trust store on first use (thread-safe; every loop shares the context), so
+  // that a process whose upstreams are all plain HTTP, or that serves before its first HTTPS
+  // call, does not pay for it at start-up.
+  const core::Status& EnsureTrustStore() {
+    std::call_once(trust_once_, [this] {
+      if (verify) trust_status_ = UseSystemCaStore(ctx.native_handle());
+    });
+    return trust_status_;
+  }
+
+ private:
+  std::once_flag trust_once_;
+  core::Status trust_status_;
 };
+
+// True when `dir` holds OpenSSL's hashed certificate links ("5ad8a5d6.0"), which it can look up
+// one at a time.
+static bool HasHashedCertificates(const char* dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() == 10 && name.compare(8, 2, ".0") == 0) return true;
+  }
+  return false;
+}
+
+// The system trust store. Parsing the whole bundle (/etc/ssl/certs/ca-certificates.crt, ~140
+// certificates) costs tens of milliseconds at every start; the hashed directory is looked up
+// lazily, one issuer at a time, during handshakes. SSL_CERT_FILE / SSL_CERT_DIR are honoured as
+// OpenSSL does; without a hashed directory, the bundle is loaded as before.
+static core::Status UseSystemCaStore(SSL_CTX* ctx) {
+  const char* file = std::getenv(X509_get_default_cert_file_env());
+  const char* dir = std::getenv(X509_get_default_cert_dir_env());
+  if (dir == nullptr) dir = X509_get_default_cert_dir();
+  bool ok = true;
+  if (file != nullptr) ok = SSL_CTX_load_verify_file(ctx, file) == 1;
+  if (ok && HasHashedCertificates(dir)) {
+    ok = SSL_CTX_load_verify_dir(ctx, dir) == 1;
+  } else if (ok && file == nullptr) {
+    ok = SSL_CTX_set_default_verify_paths(ctx) == 1;
+  }
+  if (!ok) {
+    char buf[256];
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    return Fail(ErrorCode::kIo, std::string("cannot load the system CA store: ") + buf);
+  }
+  return {};
+}
 
 Result<std::shared_ptr<TlsContext>> MakeTlsContext(const TlsOptions& options) {
   auto tls = std::make_shared<TlsContext>();
@@ -42,8 +96,6 @@ Result<std::shared_ptr<TlsContext>> MakeTlsContext(const TlsOptions& options) {
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_compression);
   tls->verify = options.verify;
   if (options.verify) {
-    tls->ctx.set_default_verify_paths(ec);
-    if (ec) return Fail(ErrorCode::kIo, "cannot load the system CA store: " + ec.message());
     if (!options.ca_file.empty()) {
       tls->ctx.load_verify_file(options.ca_file, ec);
       if (ec) {
@@ -120,6 +172,8 @@ Result<Origin> ParseOrigin(std::string_view base_uri) {
 
 namespace {
 
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
+
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
@@ -168,6 +222,71 @@ struct Exchanged {
   bool keep_alive = false;
 };
 
+// RFC 9110 tchar, as a table.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+bool IsToken(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return kTokenChars[static_cast<unsigned char>(c)];
+  });
+}
+
+// Field values and targets must not smuggle a line break (or NUL) into the request head.
+bool IsSafeLine(std::string_view text) {
+  return std::none_of(text.begin(), text.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+// Serializes the HTTP/1.1 request line and header block of `request` into `out`: Host, the
+// request's own fields (except the framing ones capstan owns), Accept-Encoding: identity unless
+// given, and Content-Length when there is a body (or the method expects one). One string, one
+// write with the body: no per-field allocations.
+Result<void> AppendRequestHead(std::string& out, const UpstreamRequest& request,
+                               const Origin& origin) {
+  if (!IsToken(request.method)) {
+    return Fail(ErrorCode::kInvalidArgument, "invalid upstream method: " + request.method);
+  }
+  if (request.target.empty() || !IsSafeLine(request.target) ||
+      request.target.find(' ') != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "invalid upstream request target");
+  }
+  std::size_t size = request.method.size() + request.target.size() + 64;
+  for (const auto& [name, value] : request.headers.entries())
+    size += name.size() + value.size() + 4;
+  out.reserve(size);
+  out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
+  out.append("Host: ").append(origin.HostHeader()).append("\r\n");
+  bool accept_encoding = false;
+  for (const auto& [name, value] : request.headers.entries()) {
+    if (!IsToken(name) || !IsSafeLine(value)) {
+      return Fail(ErrorCode::kInvalidArgument, "invalid upstream header field: " + name);
+    }
+    if (http::IEquals(name, "Host") || http::IEquals(name, "Content-Length") ||
+        http::IEquals(name, "Transfer-Encoding") || http::IEquals(name, "Connection")) {
+      continue;
+    }
+    accept_encoding = accept_encoding || http::IEquals(name, "Accept-Encoding");
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!accept_encoding) out.append("Accept-Encoding: identity\r\n");
+  const std::string_view m = request.method;
+  if (!request.body.empty() || m == "POST" || m == "PUT" || m == "PATCH" || m == "OPTIONS") {
+    out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  }
+  out.append("\r\n");
+  return {};
+}
+
+// Interim (1xx) responses skipped before a final one, at most.
+constexpr int kMaxInterimResponses = 8;
+
 // An exchange failure, with whether it happened before any response byte arrived.
 struct ExchangeFailure {
   core::Error error;
@@ -189,7 +308,11 @@ struct UpstreamClient::Impl {
     while (!it->second.empty()) {
       std::unique_ptr<Connection> c = std::move(it->second.back());
       it->second.pop_back();
-      if (now - c->idle_since < pool_options.idle_timeout) return c;
+      if (now - c->idle_since >= pool_options.idle_timeout) continue;
+      // Bytes that arrived while it sat idle (unsolicited data, a TLS alert) make it unusable:
+      // they would be read as the next answer.
+      boost::system::error_code ec;
+      if (c->tcp().socket().available(ec) == 0 && !ec) return c;
     }
     return nullptr;
   }
@@ -206,6 +329,9 @@ struct UpstreamClient::Impl {
                                                                const CallOptions& options) {
     auto token = asio::bind_cancellation_slot(options.cancel, asio::as_tuple(asio::use_awaitable));
     auto conn = std::make_unique<Connection>();
+    // Beast reads max(512, free capacity) bytes at a time; a buffer that starts small would take
+    // a recv per 512 bytes of every response body.
+    conn->buffer.reserve(kReadBufferBytes);
     conn->plain = std::make_unique<beast::tcp_stream>(executor);
     auto connect_deadline = std::min(deadline, Clock::now() + options.limits.connect_timeout);
 
@@ -241,6 +367,9 @@ struct UpstreamClient::Impl {
 
     if (origin.tls) {
       if (!tls) co_return Fail(ErrorCode::kInternal, "no TLS context configured");
+      if (const core::Status& trusted = tls->EnsureTrustStore(); !trusted) {
+        co_return Fail(trusted.error());
+      }
       conn->secure =
           std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*conn->plain), tls->ctx);
       conn->plain.reset();
@@ -269,51 +398,79 @@ struct UpstreamClient::Impl {
 
   template <typename Stream>
   asio::awaitable<tl::expected<Exchanged, ExchangeFailure>> ExchangeOn(
-      Stream& stream, Connection& conn, const Origin& origin,
-      const bhttp::request<bhttp::string_body>& req, bool head, Clock::time_point deadline,
-      const CallOptions& options) {
+      Stream& stream, Connection& conn, const Origin& origin, const std::string& head_bytes,
+      const std::string& body, bool head, Clock::time_point deadline, const CallOptions& options) {
     auto token = asio::bind_cancellation_slot(options.cancel, asio::as_tuple(asio::use_awaitable));
     conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
-    auto [wec, written] = co_await bhttp::async_write(stream, req, token);
+    std::array<asio::const_buffer, 2> request_bytes{asio::buffer(head_bytes), asio::buffer(body)};
+    auto [wec, written] = co_await asio::async_write(stream, request_bytes, token);
     (void)written;
     if (wec)
       co_return tl::unexpected(ExchangeFailure{TransportError(wec, "sending to", origin), true});
 
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(options.limits.max_response_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(options.limits.max_response_header_bytes));
-    if (head) parser.skip(true);
-    conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
-    auto [rec, read] = co_await bhttp::async_read(stream, conn.buffer, parser, token);
-    (void)read;
-    if (rec) {
-      bool before = !parser.got_some();
-      if (rec == bhttp::error::body_limit) {
+    // Interim (1xx) answers are skipped, as RFC 9110 §15.2 asks: answering one to the caller
+    // would leave the final response in the connection for the next request to read.
+    for (int interim = 0;; ++interim) {
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(options.limits.max_response_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(options.limits.max_response_header_bytes));
+      if (head) parser.skip(true);
+      conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
+      auto [rec, read] = co_await bhttp::async_read(stream, conn.buffer, parser, token);
+      (void)read;
+      if (rec) {
+        bool before = !parser.got_some() && interim == 0;
+        if (rec == bhttp::error::body_limit) {
+          co_return tl::unexpected(ExchangeFailure{
+              {ErrorCode::kUpstreamError, "response from " + origin.Key() + " exceeds " +
+                                              std::to_string(options.limits.max_response_bytes) +
+                                              " bytes"},
+              false});
+        }
+        if (rec == bhttp::error::header_limit) {
+          co_return tl::unexpected(ExchangeFailure{
+              {ErrorCode::kUpstreamError, "response headers from " + origin.Key() + " too large"},
+              false});
+        }
+        if (rec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
+            rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
+          co_return tl::unexpected(
+              ExchangeFailure{{ErrorCode::kUpstreamError,
+                               "malformed response from " + origin.Key() + ": " + rec.message()},
+                              false});
+        }
+        core::Error error = TransportError(rec, "reading from", origin);
+        if (!before && error.code == ErrorCode::kUpstreamUnavailable) {
+          error.message =
+              "connection to " + origin.Key() + " closed mid-response: " + rec.message();
+        }
+        co_return tl::unexpected(ExchangeFailure{std::move(error), before});
+      }
+      const unsigned status = parser.get().result_int();
+      if (status < 100 || status > 599) {
         co_return tl::unexpected(ExchangeFailure{
-            {ErrorCode::kUpstreamError, "response from " + origin.Key() + " exceeds " +
-                                            std::to_string(options.limits.max_response_bytes) +
-                                            " bytes"},
+            {ErrorCode::kUpstreamError,
+             "malformed response from " + origin.Key() + ": status " + std::to_string(status)},
             false});
       }
-      if (rec == bhttp::error::header_limit) {
+      if (status >= 200) {
+        co_return Complete(parser.release());
+      }
+      // capstan never asks for an upgrade, so a 101 has no meaning here; a flood of interim
+      // answers is cut short.
+      if (status == 101 || interim >= kMaxInterimResponses) {
         co_return tl::unexpected(ExchangeFailure{
-            {ErrorCode::kUpstreamError, "response headers from " + origin.Key() + " too large"},
+            {ErrorCode::kUpstreamError,
+             "malformed response from " + origin.Key() + ": " +
+                 (status == 101 ? std::string("unexpected 101 Switching Protocols")
+                                : "more than " + std::to_string(kMaxInterimResponses) +
+                                      " interim (1xx) responses")},
             false});
       }
-      if (rec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
-          rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
-        co_return tl::unexpected(
-            ExchangeFailure{{ErrorCode::kUpstreamError,
-                             "malformed response from " + origin.Key() + ": " + rec.message()},
-                            false});
-      }
-      core::Error error = TransportError(rec, "reading from", origin);
-      if (!before && error.code == ErrorCode::kUpstreamUnavailable) {
-        error.message = "connection to " + origin.Key() + " closed mid-response: " + rec.message();
-      }
-      co_return tl::unexpected(ExchangeFailure{std::move(error), before});
     }
-    auto& msg = parser.get();
+  }
+
+  static Exchanged Complete(bhttp::response<bhttp::string_body> msg) {
     Exchanged exchanged;
     exchanged.keep_alive = msg.keep_alive();
     UpstreamResponse& out = exchanged.response;
@@ -323,7 +480,7 @@ struct UpstreamClient::Impl {
                       std::string_view(field.value().data(), field.value().size()));
     }
     out.body = std::move(msg.body());
-    co_return exchanged;
+    return exchanged;
   }
 };
 
@@ -350,22 +507,11 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
   auto deadline = start + options.limits.total_timeout;
   const std::string key = origin.Key();
 
-  bhttp::request<bhttp::string_body> req;
-  req.version(11);
-  bhttp::verb verb = bhttp::string_to_verb(request.method);
-  if (verb == bhttp::verb::unknown) {
-    req.method_string(request.method);
-  } else {
-    req.method(verb);
+  std::string head_bytes;
+  if (auto written = AppendRequestHead(head_bytes, request, origin); !written) {
+    co_return Fail(std::move(written).error());
   }
-  req.target(request.target);
-  req.set(bhttp::field::host, origin.HostHeader());
-  for (const auto& [name, value] : request.headers.entries()) req.insert(name, value);
-  if (!request.headers.Has("Accept-Encoding")) req.set(bhttp::field::accept_encoding, "identity");
-  req.keep_alive(true);
-  req.body() = std::move(request.body);
-  req.prepare_payload();
-  const bool head = verb == bhttp::verb::head;
+  const bool head = request.method == "HEAD";
 
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> conn = impl_->TakeIdle(key);
@@ -378,18 +524,20 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
     // (No co_await inside ?: — GCC 12 miscompiles it.)
     tl::expected<Exchanged, ExchangeFailure> result;
     if (conn->secure) {
-      result =
-          co_await impl_->ExchangeOn(*conn->secure, *conn, origin, req, head, deadline, options);
+      result = co_await impl_->ExchangeOn(*conn->secure, *conn, origin, head_bytes, request.body,
+                                          head, deadline, options);
     } else {
-      result =
-          co_await impl_->ExchangeOn(*conn->plain, *conn, origin, req, head, deadline, options);
+      result = co_await impl_->ExchangeOn(*conn->plain, *conn, origin, head_bytes, request.body,
+                                          head, deadline, options);
     }
     if (result) {
       UpstreamResponse& response = result->response;
       response.elapsed =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
       response.reused_connection = reused;
-      if (result->keep_alive) impl_->PutIdle(key, std::move(conn));
+      // Bytes after the response were never asked for: such a connection would hand them to
+      // the next request as its answer, so it is not pooled.
+      if (result->keep_alive && conn->buffer.size() == 0) impl_->PutIdle(key, std::move(conn));
       co_return std::move(response);
     }
     ExchangeFailure failure = std::move(result).error();

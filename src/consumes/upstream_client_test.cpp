@@ -6,13 +6,16 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -171,6 +174,156 @@ TEST(UpstreamClientErrorsTest, ConnectionRefusedIsUnavailable) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamUnavailable);
   EXPECT_NE(r.error().message.find("connecting to"), std::string::npos);
+}
+
+// --- Raw upstreams: canned bytes, for answers a well-behaved server never sends (issue 7, found
+// by tests/faults/). The n-th request read (on any connection) gets answers[n].now, then, after
+// 50 ms, answers[n].later; connections stay open until the client closes them.
+
+struct CannedAnswer {
+  std::string now;
+  std::string later;
+};
+
+class RawUpstream {
+ public:
+  explicit RawUpstream(std::vector<CannedAnswer> answers) : answers_(std::move(answers)) {
+    acceptor_.emplace(ioc_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    origin = *ParseOrigin("http://127.0.0.1:" + std::to_string(acceptor_->local_endpoint().port()));
+    thread_ = std::thread([this] {
+      for (;;) {
+        auto socket = std::make_shared<asio::ip::tcp::socket>(ioc_);
+        boost::system::error_code ec;
+        acceptor_->accept(*socket, ec);
+        if (ec || stop_) return;
+        ++connections;
+        connection_threads_.emplace_back([this, socket] { Serve(*socket); });
+      }
+    });
+  }
+  ~RawUpstream() {
+    stop_ = true;
+    boost::system::error_code ec;
+    asio::ip::tcp::socket poke(ioc_);
+    poke.connect(acceptor_->local_endpoint(), ec);
+    thread_.join();
+    for (auto& t : connection_threads_) t.join();
+  }
+
+  Origin origin;
+  std::atomic<int> connections{0};
+
+ private:
+  void Serve(asio::ip::tcp::socket& socket) {
+    std::string buffer;
+    char chunk[4096];
+    for (;;) {
+      boost::system::error_code ec;
+      std::size_t end;
+      while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+        std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+        if (ec) return;
+        buffer.append(chunk, n);
+      }
+      buffer.erase(0, end + 4);
+      std::size_t i = std::min<std::size_t>(next_++, answers_.size() - 1);
+      asio::write(socket, asio::buffer(answers_[i].now), ec);
+      if (!answers_[i].later.empty()) {
+        std::this_thread::sleep_for(50ms);
+        asio::write(socket, asio::buffer(answers_[i].later), ec);
+      }
+    }
+  }
+
+  std::vector<CannedAnswer> answers_;
+  asio::io_context ioc_;
+  std::optional<asio::ip::tcp::acceptor> acceptor_;
+  std::thread thread_;
+  std::vector<std::thread> connection_threads_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stop_{false};
+};
+
+// Sends `count` GETs one after the other on one client; `pause` between them.
+std::vector<core::Result<UpstreamResponse>> SendSequence(const Origin& origin, int count,
+                                                         std::chrono::milliseconds pause = 0ms) {
+  return RunOnLoop(
+      nullptr,
+      [&](UpstreamClient& client) -> asio::awaitable<std::vector<core::Result<UpstreamResponse>>> {
+        std::vector<core::Result<UpstreamResponse>> out;
+        CallOptions options;
+        options.limits.total_timeout = 2s;
+        for (int i = 0; i < count; ++i) {
+          if (i > 0 && pause > 0ms) {
+            asio::steady_timer timer(co_await asio::this_coro::executor, pause);
+            co_await timer.async_wait(asio::use_awaitable);
+          }
+          UpstreamRequest req;
+          req.target = "/" + std::to_string(i);
+          out.push_back(co_await client.Send(origin, req, options));
+        }
+        co_return out;
+      });
+}
+
+constexpr const char* kAnswerA = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na";
+constexpr const char* kAnswerB = "HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nb";
+constexpr const char* kStray = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray";
+
+TEST(UpstreamClientRawTest, InterimResponsesAreSkipped) {
+  RawUpstream up({{std::string("HTTP/1.1 100 Continue\r\n\r\n") +
+                       "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" + kAnswerA,
+                   ""},
+                  {kAnswerB, ""}});
+  auto r = SendSequence(up.origin, 2);
+  ASSERT_TRUE(r[0]) << r[0].error().message;
+  EXPECT_EQ(r[0]->status, 200);
+  EXPECT_EQ(r[0]->body, "a");
+  // The connection is in step: the next request on it reads its own answer.
+  ASSERT_TRUE(r[1]) << r[1].error().message;
+  EXPECT_EQ(r[1]->status, 201);
+  EXPECT_EQ(r[1]->body, "b");
+  EXPECT_TRUE(r[1]->reused_connection);
+  EXPECT_EQ(up.connections, 1);
+}
+
+TEST(UpstreamClientRawTest, UpgradesInterimFloodsAndBadStatusesAreMalformed) {
+  std::string flood;
+  for (int i = 0; i < 9; ++i) flood += "HTTP/1.1 100 Continue\r\n\r\n";
+  for (const std::string& answer :
+       {std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"), flood + kAnswerA,
+        std::string("HTTP/1.1 999 Odd\r\nContent-Length: 1\r\n\r\nx"),
+        std::string("HTTP/1.1 099 Odd\r\nContent-Length: 1\r\n\r\nx")}) {
+    RawUpstream up({{answer, ""}});
+    auto r = SendSequence(up.origin, 1);
+    ASSERT_FALSE(r[0]) << answer;
+    EXPECT_EQ(r[0].error().code, core::ErrorCode::kUpstreamError) << r[0].error().message;
+    EXPECT_NE(r[0].error().message.find("malformed response"), std::string::npos)
+        << r[0].error().message;
+  }
+}
+
+TEST(UpstreamClientRawTest, ConnectionsWithUnsolicitedBytesAreNotReused) {
+  // Right behind the answer, in the same read: the connection is not pooled.
+  {
+    RawUpstream up({{std::string(kAnswerA) + kStray, ""}, {kAnswerB, ""}});
+    auto r = SendSequence(up.origin, 2);
+    ASSERT_TRUE(r[0] && r[1]);
+    EXPECT_EQ(r[0]->body, "a");
+    EXPECT_EQ(r[1]->body, "b");
+    EXPECT_FALSE(r[1]->reused_connection);
+    EXPECT_EQ(up.connections, 2);
+  }
+  // Arriving while the connection sits in the pool: it is dropped when next taken.
+  {
+    RawUpstream up({{kAnswerA, kStray}, {kAnswerB, ""}});
+    auto r = SendSequence(up.origin, 2, 150ms);
+    ASSERT_TRUE(r[0] && r[1]);
+    EXPECT_EQ(r[0]->body, "a");
+    EXPECT_EQ(r[1]->body, "b");
+    EXPECT_FALSE(r[1]->reused_connection);
+    EXPECT_EQ(up.connections, 2);
+  }
 }
 
 // --- TLS: a self-signed CA and a certificate for "localhost", made with the openssl CLI.
