@@ -165,7 +165,65 @@ void AppendDouble(std::string& out, double d) {
   if (s.find_first_of(".eE") == std::string_view::npos) out += ".0";
 }
 
+// Accepts every event: the parser itself checks the grammar, UTF-8 and depth. Numbers that
+// std::from_chars cannot hold are refused, as ParseJson refuses them.
+class Validator {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using ec_t = boost::system::error_code;
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return true; }
+  bool on_object_end(std::size_t, ec_t&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key_part(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_number_part(json::string_view s, ec_t&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view, ec_t&) { return Clear(); }
+  bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return Clear(); }
+  bool on_double(double, json::string_view s, ec_t& ec) {
+    number_.append(s.data(), s.size());
+    double d = 0;
+    auto [ptr, err] = std::from_chars(number_.data(), number_.data() + number_.size(), d);
+    if (err != std::errc() || ptr != number_.data() + number_.size()) {
+      ec = make_error_code(json::error::exponent_overflow);
+      return false;
+    }
+    return Clear();
+  }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(json::string_view, ec_t&) { return true; }
+  bool on_comment(json::string_view, ec_t&) { return true; }
+
+ private:
+  bool Clear() {
+    number_.clear();
+    return true;
+  }
+  std::string number_;
+};
+
 }  // namespace
+
+bool IsJsonText(std::string_view text, std::size_t max_depth) {
+  json::parse_options popts;
+  popts.max_depth = max_depth;
+  json::basic_parser<Validator> parser(popts);
+  boost::system::error_code ec;
+  std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
+  return !ec && n == text.size();
+}
 
 Result<json::value> ParseJson(std::string_view text, const JsonParseOptions& options,
                               json::storage_ptr storage) {
@@ -186,6 +244,7 @@ Result<json::value> ParseJson(std::string_view text, const JsonParseOptions& opt
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {

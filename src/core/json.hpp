@@ -25,6 +25,10 @@ struct JsonParseOptions {
                                             const JsonParseOptions& options = {},
                                             json::storage_ptr storage = {});
 
+// Whether `text` is one well-formed JSON text (as ParseJson accepts it, duplicate keys aside),
+// checked without building a tree: for bodies that are passed on byte for byte inside JSON.
+[[nodiscard]] bool IsJsonText(std::string_view text, std::size_t max_depth = 256);
+
 // Appends the compact serialisation of `value` to `out`. Doubles use the shortest form that
 // parses back to the same double, and keep a fraction or exponent (3.0 stays "3.0").
 void AppendJson(std::string& out, const json::value& value);

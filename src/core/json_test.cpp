@@ -1,6 +1,8 @@
 #include "core/json.hpp"
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +71,47 @@ TEST(JsonTest, LimitsDepth) {
   EXPECT_FALSE(ParseJson(deep));
   std::string ok = std::string(200, '[') + std::string(200, ']');
   EXPECT_TRUE(ParseJson(ok));
+}
+
+// IsJsonText must agree with ParseJson on every text except duplicate keys, which only the
+// tree builder rejects.
+TEST(JsonTest, IsJsonTextAgreesWithParseJson) {
+  const std::string deep_ok = std::string(200, '[') + std::string(200, ']');
+  const std::string too_deep = std::string(300, '[') + std::string(300, ']');
+  const std::vector<std::string> texts = {R"({"a":1,"b":[true,false,null],"c":"x"})",
+                                          "  {}  ",
+                                          "[]",
+                                          "0",
+                                          "-1.5e3",
+                                          R"("\u00e9")",
+                                          "1e999",
+                                          "-1e999",
+                                          "1e-400",
+                                          "{",
+                                          "}",
+                                          "[1,]",
+                                          R"({"a":1,})",
+                                          R"({"a" 1})",
+                                          "01",
+                                          "1.",
+                                          R"("\x")",
+                                          "\"\xff\"",
+                                          "\"\xc3\xa9\"",
+                                          "nul",
+                                          "true false",
+                                          "",
+                                          "   ",
+                                          "/*c*/1",
+                                          R"({"a":"b"}x)",
+                                          deep_ok,
+                                          too_deep,
+                                          "18446744073709551616",
+                                          "-9223372036854775809"};
+  for (const std::string& text : texts) {
+    EXPECT_EQ(IsJsonText(text), ParseJson(text).has_value()) << text.substr(0, 40);
+  }
+  EXPECT_TRUE(IsJsonText(R"({"a":1,"a":2})"));  // the one intended difference
+  EXPECT_FALSE(ParseJson(R"({"a":1,"a":2})"));
 }
 
 }  // namespace

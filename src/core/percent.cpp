@@ -67,6 +67,11 @@ std::string PercentEncode(std::string_view value, UrlPart part) {
 }
 
 Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  // The common case, nothing escaped: one copy.
+  if (text.find('%') == std::string_view::npos &&
+      (!plus_is_space || text.find('+') == std::string_view::npos)) {
+    return std::string(text);
+  }
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {

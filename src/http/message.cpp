@@ -29,6 +29,8 @@ void Headers::Set(std::string_view name, std::string_view value) {
 }
 
 void Headers::Add(std::string_view name, std::string_view value) {
+  // Most messages carry a handful of fields: one allocation instead of a growth series.
+  if (entries_.capacity() == 0) entries_.reserve(kTypicalFieldCount);
   entries_.emplace_back(std::string(name), std::string(value));
 }
 

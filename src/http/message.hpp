@@ -34,6 +34,7 @@ class Headers {
   void clear() { entries_.clear(); }
 
  private:
+  static constexpr std::size_t kTypicalFieldCount = 8;
   std::vector<Entry> entries_;
 };
 

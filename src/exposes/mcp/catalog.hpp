@@ -64,6 +64,9 @@ struct RequestScope {
 // A tool's outcome: a CallToolResult, or nothing when the request was cancelled.
 struct ToolOutcome {
   json::object result;
+  // The JSON text of result.structuredContent when it is the upstream body byte for byte (then
+  // `result` has no such member): spliced into the reply, never parsed into a tree.
+  std::string structured_raw;
   bool cancelled = false;
   // 2026-07-28: instead of a result, ask the client for input (`inputRequests`) and to call
   // again; `state` becomes the signed `requestState` it must echo.

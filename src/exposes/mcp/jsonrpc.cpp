@@ -81,6 +81,22 @@ std::string ResultText(const json::value& id, const json::value& result) {
   return out;
 }
 
+std::string ResultTextWithRawMember(const json::value& id, const json::object& result,
+                                    std::string_view key, std::string_view raw_json) {
+  std::string out;
+  out.reserve(2 * raw_json.size() + 256);  // room for a text copy of the same body, escaped
+  AppendId(out, &id);
+  out += ",\"result\":";
+  core::AppendJson(out, json::value(result));
+  out.pop_back();  // the result's closing brace
+  if (!result.empty()) out += ',';
+  core::AppendJsonString(out, key);
+  out += ':';
+  out += raw_json;
+  out += "}}";
+  return out;
+}
+
 std::string ErrorText(const json::value* id, int code, std::string_view message,
                       const json::value* data) {
   std::string out;

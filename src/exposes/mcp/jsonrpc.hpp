@@ -47,6 +47,10 @@ struct Message {
 
 // {"jsonrpc":"2.0","id":...,"result":...}
 [[nodiscard]] std::string ResultText(const json::value& id, const json::value& result);
+// The same, with one more member of the (object) result whose value is already JSON text,
+// written verbatim (`raw_json` must be well-formed: core::IsJsonText).
+[[nodiscard]] std::string ResultTextWithRawMember(const json::value& id, const json::object& result,
+                                                  std::string_view key, std::string_view raw_json);
 // {"jsonrpc":"2.0","id":... or null,"error":{"code":..,"message":..,"data":..}}
 [[nodiscard]] std::string ErrorText(const json::value* id, int code, std::string_view message,
                                     const json::value* data = nullptr);

@@ -42,6 +42,18 @@ TEST(Classify, Invalid) {
   }
 }
 
+TEST(Texts, RawMemberIsSplicedVerbatim) {
+  json::value id = Parse("3");
+  json::object result;
+  result["content"] = json::array();
+  // Number text and key order of the raw member survive as given.
+  EXPECT_EQ(
+      ResultTextWithRawMember(id, result, "structuredContent", R"({"b":1.50,"a":[]})"),
+      R"({"jsonrpc":"2.0","id":3,"result":{"content":[],"structuredContent":{"b":1.50,"a":[]}}})");
+  EXPECT_EQ(ResultTextWithRawMember(id, json::object(), "s", "{}"),
+            R"({"jsonrpc":"2.0","id":3,"result":{"s":{}}})");
+}
+
 TEST(Texts, AreCompactJsonRpc) {
   json::value id = Parse("\"r1\"");
   EXPECT_EQ(ResultText(id, Parse(R"({"a":1.0})")),

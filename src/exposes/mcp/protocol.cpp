@@ -59,11 +59,11 @@ std::string ValidationText(std::string_view tool,
 
 Protocol::Protocol(std::shared_ptr<const Catalog> catalog, ProtocolOptions options)
     : catalog_(std::move(catalog)), options_(std::move(options)) {
-  for (const Tool& t : catalog_->tools) tool_list_.emplace_back(t.definition);
+  for (const Tool& t : catalog_->tools) tool_list_.Add(t.definition);
   for (const Resource& r : catalog_->resources) {
-    (r.is_template ? template_list_ : resource_list_).emplace_back(r.definition);
+    (r.is_template ? template_list_ : resource_list_).Add(r.definition);
   }
-  for (const Prompt& p : catalog_->prompts) prompt_list_.emplace_back(p.definition);
+  for (const Prompt& p : catalog_->prompts) prompt_list_.Add(p.definition);
 }
 
 json::object Protocol::Capabilities(bool modern) const {
@@ -141,7 +141,8 @@ Protocol::Reply Protocol::Error(const Message& request, const Session& session, 
 }
 
 Protocol::Reply Protocol::Result(const Message& request, const Session& session,
-                                 json::object result) const {
+                                 json::object result, std::string_view raw_key,
+                                 std::string_view raw_json) const {
   if (session.modern) {
     if (!result.contains("resultType")) result["resultType"] = "complete";
     json::object meta;
@@ -155,7 +156,8 @@ Protocol::Reply Protocol::Result(const Message& request, const Session& session,
     result["_meta"] = std::move(meta);
   }
   Reply reply;
-  reply.text = ResultText(*request.id, json::value(std::move(result)));
+  reply.text = raw_key.empty() ? ResultText(*request.id, json::value(std::move(result)))
+                               : ResultTextWithRawMember(*request.id, result, raw_key, raw_json);
   return reply;
 }
 
@@ -236,8 +238,12 @@ void Protocol::HandleNotification(const Message& notification, Session& session)
   // notifications/initialized, roots/list_changed, progress ...: nothing to do.
 }
 
+void Protocol::Listing::Add(const json::object& entry) {
+  texts.push_back(core::SerializeJson(json::value(entry)));
+}
+
 Protocol::Reply Protocol::ListPage(const Message& request, const Session& session,
-                                   std::string_view member, const json::array& all) const {
+                                   std::string_view member, const Listing& all) const {
   std::size_t offset = 0;
   if (auto cursor = StringField(request.params, "cursor")) {
     std::string_view c = *cursor;
@@ -247,16 +253,25 @@ Protocol::Reply Protocol::ListPage(const Message& request, const Session& sessio
       ok = c[i] >= '0' && c[i] <= '9' && value < 100000000;
       value = value * 10 + static_cast<std::size_t>(c[i] - '0');
     }
-    if (!ok || value > all.size()) return Error(request, session, kInvalidParams, "invalid cursor");
+    if (!ok || value > all.texts.size()) {
+      return Error(request, session, kInvalidParams, "invalid cursor");
+    }
     offset = value;
   }
-  json::array page;
-  std::size_t end = std::min(all.size(), offset + options_.page_size);
-  for (std::size_t i = offset; i < end; ++i) page.push_back(all[i]);
+  const std::size_t end = std::min(all.texts.size(), offset + options_.page_size);
+  std::size_t bytes = 2;
+  for (std::size_t i = offset; i < end; ++i) bytes += all.texts[i].size() + 1;
+  std::string page;
+  page.reserve(bytes);
+  page += '[';
+  for (std::size_t i = offset; i < end; ++i) {
+    if (i > offset) page += ',';
+    page += all.texts[i];
+  }
+  page += ']';
   json::object result;
-  result[member] = std::move(page);
-  if (end < all.size()) result["nextCursor"] = "o:" + std::to_string(end);
-  return Result(request, session, Cacheable(std::move(result), session));
+  if (end < all.texts.size()) result["nextCursor"] = "o:" + std::to_string(end);
+  return Result(request, session, Cacheable(std::move(result), session), member, page);
 }
 
 asio::awaitable<Protocol::Reply> Protocol::HandleRequest(const Message& request, Session& session,
@@ -429,6 +444,10 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
     incomplete["inputRequests"] = std::move(*outcome.input_requests);
     if (!outcome.state.empty()) incomplete["requestState"] = SealState(outcome.state);
     co_return Result(request, session, std::move(incomplete));
+  }
+  if (!outcome.structured_raw.empty()) {
+    co_return Result(request, session, std::move(outcome.result), "structuredContent",
+                     outcome.structured_raw);
   }
   co_return Result(request, session, std::move(outcome.result));
 }

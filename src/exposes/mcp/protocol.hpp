@@ -85,22 +85,31 @@ class Protocol {
   [[nodiscard]] json::object Cacheable(json::object result, const Session& session) const;
   [[nodiscard]] Reply Error(const Message& request, const Session& session, int code,
                             std::string_view message, const json::value* data = nullptr) const;
-  [[nodiscard]] Reply Result(const Message& request, const Session& session,
-                             json::object result) const;
+  // With `raw_key`, the result gets one more member whose value is the well-formed JSON text
+  // `raw_json`, written verbatim.
+  [[nodiscard]] Reply Result(const Message& request, const Session& session, json::object result,
+                             std::string_view raw_key = {}, std::string_view raw_json = {}) const;
   [[nodiscard]] boost::asio::awaitable<Reply> CallTool(const Message& request, Session& session,
                                                        RequestScope& scope) const;
   [[nodiscard]] boost::asio::awaitable<Reply> ReadResourceRequest(const Message& request,
                                                                   Session& session,
                                                                   RequestScope& scope) const;
+  // The entries of a list method (tools, resources, ...), each serialised once at start-up:
+  // a page is spliced from their texts instead of copying and writing JSON trees per request.
+  struct Listing {
+    std::vector<std::string> texts;
+    void Add(const json::object& entry);
+    [[nodiscard]] bool empty() const { return texts.empty(); }
+  };
   [[nodiscard]] Reply ListPage(const Message& request, const Session& session,
-                               std::string_view member, const json::array& all) const;
+                               std::string_view member, const Listing& all) const;
 
   std::shared_ptr<const Catalog> catalog_;
   ProtocolOptions options_;
-  json::array tool_list_;
-  json::array resource_list_;
-  json::array template_list_;
-  json::array prompt_list_;
+  Listing tool_list_;
+  Listing resource_list_;
+  Listing template_list_;
+  Listing prompt_list_;
 };
 
 }  // namespace capstan::mcp

@@ -97,6 +97,17 @@ asio::awaitable<core::Result<json::value>> RequestScope::AskClient(std::string_v
 
 // ---- tool results -----------------------------------------------------------------------------
 
+// A successful, non-empty JSON answer whose text is one object: ToolResultFor would give it as
+// text plus the same object as structuredContent.
+static bool IsPassThroughObject(const core::Result<runtime::InvocationResult>& outcome) {
+  if (!outcome || outcome->status < 200 || outcome->status >= 400 || !outcome->is_json) {
+    return false;
+  }
+  const std::string& body = outcome->body;
+  std::size_t first = body.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && body[first] == '{' && core::IsJsonText(body);
+}
+
 json::object ToolResultFor(const core::Result<runtime::InvocationResult>& outcome,
                            std::string_view what) {
   if (!outcome) {
@@ -176,7 +187,14 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
     scope.Progress(50, 100, "failed");
     scope.Log(kWarning, logger, json::string("tool " + tool.name + ": " + outcome.error().message));
   }
-  out.result = ToolResultFor(outcome, what);
+  if (IsPassThroughObject(outcome)) {
+    // The common case, a JSON object answered as is: the text copy and the structured copy of
+    // the same bytes, without building (and serialising) a tree of them.
+    out.structured_raw = outcome->body;
+    out.result = TextResult(std::move(outcome->body), false);
+  } else {
+    out.result = ToolResultFor(outcome, what);
+  }
   scope.Progress(100, 100, "done");
   scope.Log(kInfo, logger, json::string("tool " + tool.name + ": done"));
   co_return out;
