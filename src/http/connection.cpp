@@ -76,7 +76,16 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
   asio::awaitable<void> Serve();
   asio::awaitable<void> Reject();
   void CloseForShutdown(bool force) override {
-    if (force || idle_) CloseSocket();
+    if (force) {
+      CloseSocket();
+      return;
+    }
+    if (!idle_) return;  // busy: its response says Connection: close, then the connection closes
+    // Idle: a request already in the socket buffer is still served (with Connection: close);
+    // otherwise the pending read is cancelled and Serve() closes the connection.
+    ErrorCode ec;
+    if (socket_.available(ec) > 0 && !ec) return;
+    socket_.cancel(ec);
   }
 
  private:
@@ -207,7 +216,8 @@ asio::awaitable<void> Connection::Serve() {
       SetTimeout(first ? limits_.header_timeout : limits_.idle_timeout);
       auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kTuple);
       idle_ = false;
-      if (ec || n == 0) break;  // peer closed, idle timeout or shutdown: close silently
+      // Peer closed, idle timeout or shutdown (read cancelled): close silently.
+      if (ec || n == 0 || closed_) break;
       buffer_.commit(n);
     }
     first = false;
@@ -306,6 +316,8 @@ asio::awaitable<bool> Connection::ServeOne() {
   }
   ClearDeadline();
   request.body = std::move(parser.get().body());
+  // Closed under us (forced shutdown): run nothing whose answer cannot reach the client.
+  if (closed_) co_return false;
 
   Response response = co_await CallHandler(request);
   auto connection_header = response.headers.Get("Connection");

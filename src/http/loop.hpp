@@ -29,7 +29,8 @@ struct Shared {
 class ConnectionHandle {
  public:
   virtual ~ConnectionHandle() = default;
-  // Closes the socket if the connection is waiting for a new request (or always, with `force`).
+  // Ends the connection if it is waiting for a new request (one already in the socket buffer is
+  // served first, with Connection: close); with `force`, closes the socket at once.
   virtual void CloseForShutdown(bool force) = 0;
 };
 

@@ -91,6 +91,7 @@ class Server::Impl {
   }
 
   core::Status Start();
+  void BeginStop();
   void Stop(Clock::duration grace);
   void Run() {
     std::unique_lock lock(mu_);
@@ -111,6 +112,7 @@ class Server::Impl {
   std::size_t loops_done_ = 0;
   bool started_ = false;
   bool stopped_ = false;
+  bool stop_begun_ = false;  // BeginStop() posted its work to the loops
   std::unique_ptr<asio::io_context> signal_ioc_;
   std::unique_ptr<asio::signal_set> signals_;
   std::thread signal_thread_;
@@ -167,13 +169,12 @@ core::Status Server::Impl::Start() {
   return core::Ok();
 }
 
-void Server::Impl::Stop(Clock::duration grace) {
-  std::lock_guard stop_lock(stop_mu_);
+void Server::Impl::BeginStop() {
   {
     std::lock_guard lock(mu_);
-    if (!started_ || stopped_) return;
+    if (!started_ || stopped_ || stop_begun_) return;
+    stop_begun_ = true;
   }
-  Clock::time_point deadline = Clock::now() + grace;
   for (auto& loop_ptr : loops_) {
     Loop* loop = loop_ptr.get();
     asio::post(loop->ioc, [loop] {
@@ -185,6 +186,16 @@ void Server::Impl::Stop(Clock::duration grace) {
       for (auto* connection : copy) connection->CloseForShutdown(false);
     });
   }
+}
+
+void Server::Impl::Stop(Clock::duration grace) {
+  std::lock_guard stop_lock(stop_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopped_) return;
+  }
+  Clock::time_point deadline = Clock::now() + grace;
+  BeginStop();
   std::unique_lock lock(mu_);
   auto all_done = [&] { return loops_done_ == loops_.size(); };
   if (!done_cv_.wait_until(lock, deadline, all_done)) {
@@ -231,6 +242,8 @@ core::Status Server::Start() { return impl_->Start(); }
 std::uint16_t Server::port() const { return impl_->port_; }
 
 unsigned Server::threads() const { return static_cast<unsigned>(impl_->loops_.size()); }
+
+void Server::BeginStop() { impl_->BeginStop(); }
 
 void Server::Stop(std::chrono::steady_clock::duration grace) { impl_->Stop(grace); }
 

@@ -55,7 +55,13 @@ class Server {
   [[nodiscard]] std::uint16_t port() const;
   // The number of event loops actually running.
   [[nodiscard]] unsigned threads() const;
-  // Graceful stop; safe to call more than once and from any thread except a loop thread.
+  // First half of a graceful stop, without waiting: closes the listeners (new connections are
+  // refused) and the idle keep-alive connections; requests in flight go on. A process with
+  // several servers calls it on each before Stop(), so that no listener accepts while another
+  // drains. Safe to call more than once, from any thread.
+  void BeginStop();
+  // Graceful stop (BeginStop(), then wait for in-flight requests until `grace` is over); safe to
+  // call more than once and from any thread except a loop thread.
   void Stop(std::chrono::steady_clock::duration grace = std::chrono::seconds(10));
   // Blocks until Stop() was called (by another thread or by a signal handler installed with
   // StopOnSignals) and the loops have finished.

@@ -147,27 +147,41 @@ class ChildProcess {
     }
   }
 
-  // SIGTERM, then SIGKILL if the child has not exited after `grace`. Returns the exit status
-  // (as from waitpid) or -1.
-  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(5)) {
+  // Sends `sig` to the child (if it still runs). Returns false when it could not be sent.
+  bool Signal(int sig) { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+
+  // Waits up to `timeout` for the child to exit and reaps it. Returns the exit status (as from
+  // waitpid), or nothing while it still runs; then it can still be waited for or stopped.
+  std::optional<int> WaitForExit(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return status_;
-    ::kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       int status = 0;
       pid_t r = ::waitpid(pid_, &status, WNOHANG);
       if (r == pid_ || r < 0) {
         status_ = r == pid_ ? status : -1;
-        break;
+        pid_ = -1;
+        return status_;
       }
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        status_ = status;
-        break;
-      }
+      if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+  }
+
+  // True while the child runs (one that exited is reaped here).
+  [[nodiscard]] bool Running() {
+    return pid_ > 0 && !WaitForExit(std::chrono::milliseconds(0)).has_value();
+  }
+
+  // SIGTERM, then SIGKILL if the child has not exited after `grace`. Returns the exit status
+  // (as from waitpid) or -1.
+  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(5)) {
+    if (pid_ <= 0) return status_;
+    ::kill(pid_, SIGTERM);
+    if (auto status = WaitForExit(grace)) return *status;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    status_ = ::waitpid(pid_, &status, 0) == pid_ ? status : -1;
     pid_ = -1;
     return status_;
   }

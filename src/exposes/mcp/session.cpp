@@ -17,24 +17,32 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The timer lives in Wait()'s frame, not in the waker: a waker can outlive its event loop (an
+// EventStream keeps the waker of a consumer abandoned at shutdown, and sessions outlive the
+// server), and an Asio timer destroyed after its io_context is a use-after-free.
 class TimerWaker final : public Waker, public std::enable_shared_from_this<TimerWaker> {
  public:
-  explicit TimerWaker(const asio::any_io_executor& executor) : timer_(executor) {}
+  explicit TimerWaker(const asio::any_io_executor& executor) : executor_(executor) {}
 
   asio::awaitable<void> Wait(std::chrono::milliseconds timeout) override {
     if (woken_.exchange(false)) co_return;
-    timer_.expires_after(timeout);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    asio::steady_timer timer(executor_, timeout);
+    waiting_ = &timer;
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    waiting_ = nullptr;
     woken_.store(false);
   }
 
   void Wake() override {
     woken_.store(true);
-    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    asio::post(executor_, [self = shared_from_this()] {
+      if (self->waiting_ != nullptr) self->waiting_->cancel();
+    });
   }
 
  private:
-  asio::steady_timer timer_;
+  asio::any_io_executor executor_;
+  asio::steady_timer* waiting_ = nullptr;  // the timer Wait() waits on; only on the executor
   std::atomic<bool> woken_{false};
 };
 

@@ -1,5 +1,6 @@
 #include "exposes/server/host.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -119,8 +120,17 @@ std::vector<BoundListener> Host::bound() const {
 }
 
 void Host::Stop(std::chrono::steady_clock::duration grace) {
+  // Close every listener first, then drain them all against one deadline: a listener must not
+  // accept new connections while another one drains.
+  auto deadline = std::chrono::steady_clock::now() + grace;
   for (auto& g : groups_) {
-    if (g->server) g->server->Stop(grace);
+    if (g->server) g->server->BeginStop();
+  }
+  for (auto& g : groups_) {
+    if (g->server) {
+      g->server->Stop(std::max(std::chrono::steady_clock::duration::zero(),
+                               deadline - std::chrono::steady_clock::now()));
+    }
   }
 }
 

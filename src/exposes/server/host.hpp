@@ -41,7 +41,8 @@ class Host {
   [[nodiscard]] core::Status Start();
   [[nodiscard]] std::vector<BoundListener> bound() const;
 
-  // Graceful stop of every listener.
+  // Graceful stop of every listener: all stop accepting at once, then the requests in flight on
+  // any of them finish until `grace` is over (one deadline for all).
   void Stop(std::chrono::steady_clock::duration grace = std::chrono::seconds(10));
 
   // Blocks SIGINT and SIGTERM in the calling thread; call before Start() so that the loop
