@@ -228,6 +228,14 @@ json::object WaitForStats(const Upstream& up, const std::function<bool(const jso
   }
 }
 
+// Under ASan or TSan, capstan's RSS is mostly the sanitizer's own shadow memory and
+// quarantine: the RSS bounds below measure capstan only in a plain build.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizedBuild = true;
+#else
+constexpr bool kSanitizedBuild = false;
+#endif
+
 // A field of /proc/PID/status in kB ("VmRSS", "VmHWM"), or -1.
 long ProcStatusKb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -392,7 +400,10 @@ TEST_P(FaultTest, RestAndMcpAnswerPromptlyWithAnError) {
     EXPECT_GT(sent, 0);
     EXPECT_LT(sent, 48l * 1024 * 1024);
     long peak = ProcStatusKb(capstan.process->pid(), "VmHWM");
-    EXPECT_LT(peak - rss_before, 64l * 1024) << "peak RSS grew by " << (peak - rss_before) << " kB";
+    if (!kSanitizedBuild) {
+      EXPECT_LT(peak - rss_before, 64l * 1024)
+          << "peak RSS grew by " << (peak - rss_before) << " kB";
+    }
   }
   auto alive = rest.Get("/v1/nope");
   ASSERT_TRUE(alive) << alive.error().message;
@@ -681,7 +692,9 @@ TEST(FaultSoakTest, TenThousandMixedFaultsLeaveNoFdOrMemoryGrowth) {
     // Memory: the baseline already holds the arenas of the same mix at the same concurrency; what
     // may still grow is allocator fragmentation, not a per-request leak (10,000 requests leaking
     // 1 KiB each would be ~10 MiB).
-    EXPECT_LT(rss - rss_warm[t], 8 * 1024) << targets[t].port;
+    if (!kSanitizedBuild) {
+      EXPECT_LT(rss - rss_warm[t], 8 * 1024) << targets[t].port;
+    }
   }
   // Both ends agree: the upstream sees exactly capstan's pooled connections still open, and none
   // of the hanging or byte-by-byte ones (capstan closed each on its timeout).

@@ -199,7 +199,8 @@ bool Answer(Conn& conn, const std::string& mode, const std::string& request) {
     return false;
   }
   if (mode == "garbage") {
-    conn.Write(std::string_view("\x16\x03\x01\x00\xff\xfe garbage \x00\x01\r\n\r\n", 24));
+    static constexpr char kGarbage[] = "\x16\x03\x01\x00\xff\xfe garbage \x00\x01\r\n\r\n";
+    conn.Write(std::string_view(kGarbage, sizeof kGarbage - 1));  // NULs included
     return false;
   }
   if (mode == "badstatus") {
