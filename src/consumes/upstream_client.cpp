@@ -22,6 +22,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "http/wire.hpp"
+
 namespace capstan::consumes {
 
 namespace asio = boost::asio;
@@ -222,38 +224,16 @@ struct Exchanged {
   bool keep_alive = false;
 };
 
-// RFC 9110 tchar, as a table.
-constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-
-bool IsToken(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return kTokenChars[static_cast<unsigned char>(c)];
-  });
-}
-
-// Field values and targets must not smuggle a line break (or NUL) into the request head.
-bool IsSafeLine(std::string_view text) {
-  return std::none_of(text.begin(), text.end(),
-                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
-}
-
 // Serializes the HTTP/1.1 request line and header block of `request` into `out`: Host, the
 // request's own fields (except the framing ones capstan owns), Accept-Encoding: identity unless
 // given, and Content-Length when there is a body (or the method expects one). One string, one
 // write with the body: no per-field allocations.
 Result<void> AppendRequestHead(std::string& out, const UpstreamRequest& request,
                                const Origin& origin) {
-  if (!IsToken(request.method)) {
+  if (!http::IsHeaderName(request.method)) {
     return Fail(ErrorCode::kInvalidArgument, "invalid upstream method: " + request.method);
   }
-  if (request.target.empty() || !IsSafeLine(request.target) ||
+  if (request.target.empty() || !http::IsSafeFieldValue(request.target) ||
       request.target.find(' ') != std::string::npos) {
     return Fail(ErrorCode::kInvalidArgument, "invalid upstream request target");
   }
@@ -265,13 +245,10 @@ Result<void> AppendRequestHead(std::string& out, const UpstreamRequest& request,
   out.append("Host: ").append(origin.HostHeader()).append("\r\n");
   bool accept_encoding = false;
   for (const auto& [name, value] : request.headers.entries()) {
-    if (!IsToken(name) || !IsSafeLine(value)) {
+    if (!http::IsHeaderName(name) || !http::IsSafeFieldValue(value)) {
       return Fail(ErrorCode::kInvalidArgument, "invalid upstream header field: " + name);
     }
-    if (http::IEquals(name, "Host") || http::IEquals(name, "Content-Length") ||
-        http::IEquals(name, "Transfer-Encoding") || http::IEquals(name, "Connection")) {
-      continue;
-    }
+    if (http::IEquals(name, "Host") || http::IsFramingHeader(name)) continue;
     accept_encoding = accept_encoding || http::IEquals(name, "Accept-Encoding");
     out.append(name).append(": ").append(value).append("\r\n");
   }

@@ -34,18 +34,6 @@ bool IsTokenChar(char c) {
   }
 }
 
-bool IsSafeValue(std::string_view value) {
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
-bool IsFramingHeader(std::string_view name) {
-  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
-         IEquals(name, "Connection");
-}
-
 void AppendHeader(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
@@ -67,6 +55,18 @@ struct DateCache {
 
 }  // namespace
 
+bool IsSafeFieldValue(std::string_view value) {
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool IsFramingHeader(std::string_view name) {
+  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
+         IEquals(name, "Connection");
+}
+
 bool IsHeaderName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
@@ -85,7 +85,7 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
   bool has_server = false;
   bool has_request_id = false;
   for (const auto& [name, value] : response.headers.entries()) {
-    if (!IsHeaderName(name) || !IsSafeValue(value) || IsFramingHeader(name)) continue;
+    if (!IsHeaderName(name) || !IsSafeFieldValue(value) || IsFramingHeader(name)) continue;
     if (IEquals(name, "Date")) has_date = true;
     if (IEquals(name, "Server")) has_server = true;
     if (IEquals(name, "X-Request-Id")) has_request_id = true;

@@ -41,7 +41,14 @@ void AppendResponseHead(std::string& out, const Response& response, const HeadOp
 // A complete error response with that body and `Content-Type: application/json`.
 [[nodiscard]] Response ErrorResponse(int status, std::string_view type, std::string_view message);
 
-// True when `name` is a valid header field name (RFC 9110 token).
+// True when `name` is a valid header field name (RFC 9110 token; methods are tokens too).
 [[nodiscard]] bool IsHeaderName(std::string_view name);
+
+// True when `value` holds no CR, LF or NUL: it cannot break out of its line of a message head.
+[[nodiscard]] bool IsSafeFieldValue(std::string_view value);
+
+// Content-Length, Transfer-Encoding, Connection: the fields whose values the sender of a message
+// head computes itself, never copied from elsewhere.
+[[nodiscard]] bool IsFramingHeader(std::string_view name);
 
 }  // namespace capstan::http
