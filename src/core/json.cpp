@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -10,6 +11,15 @@
 
 namespace capstan::core {
 namespace {
+
+// The double a JSON number's text denotes, read with std::from_chars (exact, no locale); nothing
+// when it is out of the double range (1e999, 1e-400).
+std::optional<double> ExactDouble(std::string_view text) {
+  double d = 0;
+  auto [ptr, err] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (err != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return d;
+}
 
 // Builds a json::value from parser events. Keeps its own frame stack so that it can reject
 // duplicate keys and parse doubles from their exact text.
@@ -73,17 +83,14 @@ class ValueBuilder {
   }
   bool on_double(double, json::string_view s, boost::system::error_code& ec) {
     number_.append(s.data(), s.size());
-    double d = 0;
-    const char* first = number_.data();
-    const char* last = first + number_.size();
-    auto [ptr, err] = std::from_chars(first, last, d);
-    if (err != std::errc() || ptr != last) {
+    std::optional<double> d = ExactDouble(number_);
+    if (!d) {
       failure_ = "number out of range: " + number_;
       ec = make_error_code(json::error::exponent_overflow);
       return false;
     }
     number_.clear();
-    return Emit(json::value(d, storage_), ec);
+    return Emit(json::value(*d, storage_), ec);
   }
   bool on_bool(bool b, boost::system::error_code& ec) { return Emit(json::value(b, storage_), ec); }
   bool on_null(boost::system::error_code& ec) { return Emit(json::value(nullptr, storage_), ec); }
@@ -193,9 +200,7 @@ class Validator {
   bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return Clear(); }
   bool on_double(double, json::string_view s, ec_t& ec) {
     number_.append(s.data(), s.size());
-    double d = 0;
-    auto [ptr, err] = std::from_chars(number_.data(), number_.data() + number_.size(), d);
-    if (err != std::errc() || ptr != number_.data() + number_.size()) {
+    if (!ExactDouble(number_)) {
       ec = make_error_code(json::error::exponent_overflow);
       return false;
     }
