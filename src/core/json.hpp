@@ -32,6 +32,7 @@ struct JsonParseOptions {
 // Appends the compact serialisation of `value` to `out`. Doubles use the shortest form that
 // parses back to the same double, and keep a fraction or exponent (3.0 stays "3.0").
 void AppendJson(std::string& out, const json::value& value);
+void AppendJson(std::string& out, const json::object& object);
 
 // Appends `text` as a quoted JSON string, escaping quotes, backslashes and control characters.
 void AppendJsonString(std::string& out, std::string_view text);

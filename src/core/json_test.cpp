@@ -1,5 +1,8 @@
 #include "core/json.hpp"
 
+#include <array>
+#include <cstdio>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +47,61 @@ TEST(JsonTest, KeepsKeyOrderAndEscapes) {
   auto v = ParseJson(R"({"b":1,"a":"x\"\n\u0001é","c":[true,false,null]})");
   ASSERT_TRUE(v);
   EXPECT_EQ(SerializeJson(*v), R"({"b":1,"a":"x\"\n\u0001é","c":[true,false,null]})");
+}
+
+// The escaper scans 16 bytes at a time; check it byte for byte against the plain definition of
+// a JSON string (RFC 8259 §7) on every byte value at every offset of a block, and on random text.
+std::string ReferenceQuote(std::string_view text) {
+  static const std::map<unsigned char, std::string_view> kNamed = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"},
+      {'\t', "\\t"}, {'\b', "\\b"},  {'\f', "\\f"}};
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (auto named = kNamed.find(c); named != kNamed.end()) {
+      out += named->second;
+    } else if (c < 0x20) {
+      std::array<char, 8> code{};
+      std::snprintf(code.data(), code.size(), "\\u%04x", c);
+      out += code.data();
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+TEST(JsonTest, AppendJsonStringEscapesEveryByteAtEveryOffset) {
+  for (int byte = 0; byte < 256; ++byte) {
+    for (std::size_t offset = 0; offset < 40; ++offset) {
+      std::string text(40, 'a');
+      text[offset] = static_cast<char>(byte);
+      std::string out = "prefix";
+      AppendJsonString(out, text);
+      ASSERT_EQ(out, "prefix" + ReferenceQuote(text)) << "byte " << byte << " at " << offset;
+    }
+  }
+  std::string empty;
+  AppendJsonString(empty, std::string_view());
+  EXPECT_EQ(empty, "\"\"");
+}
+
+TEST(JsonTest, AppendJsonStringMatchesTheReferenceOnRandomText) {
+  std::mt19937 rng(20261130);
+  const std::string alphabet =
+      std::string("ab\"\\\n\x01\x1f \x7f\x80\xc3\xa9\0", 13);  // with a NUL
+  for (int round = 0; round < 2000; ++round) {
+    // Mostly short texts; every tenth is long enough (> 255 blocks) to flush the vector counts.
+    std::string text(round % 10 == 0 ? 4000 + rng() % 6000 : rng() % 100, ' ');
+    for (char& c : text) c = rng() % 3 == 0 ? alphabet[rng() % alphabet.size()] : 'x';
+    std::string out;
+    AppendJsonString(out, text);
+    ASSERT_EQ(out, ReferenceQuote(text));
+    auto parsed = ParseJson(out);  // valid UTF-8 only; the alphabet's lone bytes may not be
+    if (parsed) {
+      ASSERT_TRUE(parsed->is_string());
+      EXPECT_EQ(std::string_view(parsed->get_string()), text);
+    }
+  }
 }
 
 TEST(JsonTest, RejectsDuplicateKeys) {

@@ -51,6 +51,10 @@ struct RequestScope {
   void Log(int level, std::string_view logger, json::value data) const;
   // notifications/progress when the request carried a progressToken; `progress` must grow.
   void Progress(double progress, double total, std::string_view message);
+  // Whether Log(level, ...) and Progress would send anything: callers skip building the text of
+  // messages nobody listens to (most calls).
+  [[nodiscard]] bool Logs(int level) const { return send && log_level >= 0 && level >= log_level; }
+  [[nodiscard]] bool ReportsProgress() const { return send && !progress_token.is_null(); }
   [[nodiscard]] bool ClientSupports(std::string_view capability) const;
   // Sends a request to the client on this request's stream and awaits its result (the
   // `result` member) or its error (as kInvalidArgument with the error message).

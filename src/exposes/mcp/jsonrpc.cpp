@@ -87,7 +87,7 @@ std::string ResultTextWithRawMember(const json::value& id, const json::object& r
   out.reserve(2 * raw_json.size() + 256);  // room for a text copy of the same body, escaped
   AppendId(out, &id);
   out += ",\"result\":";
-  core::AppendJson(out, json::value(result));
+  core::AppendJson(out, result);
   out.pop_back();  // the result's closing brace
   if (!result.empty()) out += ',';
   core::AppendJsonString(out, key);
@@ -115,7 +115,7 @@ std::string NotificationText(std::string_view method, const json::object& params
   std::string out = "{\"jsonrpc\":\"2.0\",\"method\":";
   core::AppendJsonString(out, method);
   out += ",\"params\":";
-  core::AppendJson(out, json::value(params));
+  core::AppendJson(out, params);
   out += '}';
   return out;
 }
@@ -126,7 +126,7 @@ std::string RequestText(std::string_view id, std::string_view method, const json
   out += ",\"method\":";
   core::AppendJsonString(out, method);
   out += ",\"params\":";
-  core::AppendJson(out, json::value(params));
+  core::AppendJson(out, params);
   out += '}';
   return out;
 }

@@ -44,7 +44,7 @@ std::string StatusText(int status) {
 // ---- RequestScope -----------------------------------------------------------------------------
 
 void RequestScope::Log(int level, std::string_view logger, json::value data) const {
-  if (!send || log_level < 0 || level < log_level) return;
+  if (!Logs(level)) return;
   json::object params;
   params["level"] = LogLevelName(level);
   if (!logger.empty()) params["logger"] = logger;
@@ -53,7 +53,7 @@ void RequestScope::Log(int level, std::string_view logger, json::value data) con
 }
 
 void RequestScope::Progress(double progress, double total, std::string_view message) {
-  if (!send || progress_token.is_null() || progress <= last_progress_) return;
+  if (!ReportsProgress() || progress <= last_progress_) return;
   last_progress_ = progress;
   json::object params;
   params["progressToken"] = progress_token;
@@ -160,12 +160,18 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
                                             RequestScope& scope) {
   const runtime::Invocation& inv = *tool.invocation;
   const runtime::CompiledOperation* op = inv.operation();
-  std::string what = op != nullptr ? op->method() + " " + op->call() : "static result";
-  const std::string logger = "capstan." + tool.name;
+  auto what = [op] { return op != nullptr ? op->method() + " " + op->call() : "static result"; };
   constexpr int kInfo = 1;
   constexpr int kWarning = 3;
-  scope.Progress(0, 100, "calling " + what);
-  scope.Log(kInfo, logger, json::string("tool " + tool.name + ": calling " + what));
+  // Progress and log messages are only put together when the client asked for them.
+  auto report = [&](double progress, int level, const auto& message) {
+    if (scope.ReportsProgress()) scope.Progress(progress, 100, message());
+    if (scope.Logs(level)) {
+      scope.Log(level, "capstan." + tool.name,
+                json::string("tool " + tool.name + ": " + message()));
+    }
+  };
+  report(0, kInfo, [&] { return "calling " + what(); });
   runtime::CallContext context;
   context.client = scope.client;
   context.cancel = scope.cancel;
@@ -176,16 +182,17 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
     co_return out;
   }
   if (outcome) {
-    std::string answered = op != nullptr
-                               ? "upstream answered " + StatusText(outcome->status) + " in " +
-                                     std::to_string(outcome->upstream_time.count() / 1000) + " ms"
-                               : "static result ready";
-    scope.Progress(50, 100, answered);
-    scope.Log(outcome->status >= 400 ? kWarning : kInfo, logger,
-              json::string("tool " + tool.name + ": " + answered));
+    report(50, outcome->status >= 400 ? kWarning : kInfo, [&] {
+      return op != nullptr ? "upstream answered " + StatusText(outcome->status) + " in " +
+                                 std::to_string(outcome->upstream_time.count() / 1000) + " ms"
+                           : std::string("static result ready");
+    });
   } else {
-    scope.Progress(50, 100, "failed");
-    scope.Log(kWarning, logger, json::string("tool " + tool.name + ": " + outcome.error().message));
+    if (scope.ReportsProgress()) scope.Progress(50, 100, "failed");
+    if (scope.Logs(kWarning)) {
+      scope.Log(kWarning, "capstan." + tool.name,
+                json::string("tool " + tool.name + ": " + outcome.error().message));
+    }
   }
   if (IsPassThroughObject(outcome)) {
     // The common case, a JSON object answered as is: the text copy and the structured copy of
@@ -193,10 +200,9 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
     out.structured_raw = outcome->body;
     out.result = TextResult(std::move(outcome->body), false);
   } else {
-    out.result = ToolResultFor(outcome, what);
+    out.result = ToolResultFor(outcome, what());
   }
-  scope.Progress(100, 100, "done");
-  scope.Log(kInfo, logger, json::string("tool " + tool.name + ": done"));
+  report(100, kInfo, [] { return std::string("done"); });
   co_return out;
 }
 
