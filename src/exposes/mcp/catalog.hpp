@@ -161,9 +161,10 @@ struct Catalog {
                                                                  json::object args,
                                                                  RequestScope& scope);
 
-// Maps an invocation outcome to a CallToolResult (exposed for tests).
-[[nodiscard]] json::object ToolResultFor(const core::Result<runtime::InvocationResult>& outcome,
-                                         std::string_view what);
+// Maps an invocation outcome to a CallToolResult (`result`); a JSON object answered with success
+// is also its `structured_raw`, to be spliced in as structuredContent (exposed for tests).
+[[nodiscard]] ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome,
+                                        std::string_view what);
 
 // Reads a resource (the caller matched it): static file(s), an invocation or native code.
 [[nodiscard]] boost::asio::awaitable<core::Result<json::array>> ReadResource(

@@ -56,27 +56,42 @@ runtime::InvocationResult Upstream(int status, std::string body, bool is_json = 
   return r;
 }
 
+std::string Text(const json::object& result) {
+  return std::string(result.at("content").as_array()[0].as_object().at("text").as_string());
+}
+
 TEST(ToolResultFor, JsonObjectGetsStructuredContent) {
-  json::object r = ToolResultFor(Upstream(200, R"({"a":1})"), "GET x");
-  EXPECT_EQ(core::SerializeJson(json::value(r)),
-            R"({"content":[{"type":"text","text":"{\"a\":1}"}],"structuredContent":{"a":1}})");
-  json::object list = ToolResultFor(Upstream(200, R"([1,2])"), "GET x");
-  EXPECT_FALSE(list.contains("structuredContent"));
-  json::object text = ToolResultFor(Upstream(200, R"("hello")"), "GET x");
-  EXPECT_EQ(text["content"].as_array()[0].as_object()["text"], "hello");
+  // The object's bytes, as they are, are both the text and the structured content.
+  ToolOutcome r = ToolResultFor(Upstream(200, R"( {"b":1.50, "a":[]})"), "GET x");
+  EXPECT_EQ(core::SerializeJson(json::value(r.result)),
+            R"({"content":[{"type":"text","text":" {\"b\":1.50, \"a\":[]}"}]})");
+  EXPECT_EQ(r.structured_raw, R"( {"b":1.50, "a":[]})");
+  // Not an object, not JSON, or not valid JSON: text only.
+  for (auto [body, is_json] : {std::pair{R"([1,2])", true}, std::pair{R"({"a":1})", false},
+                               std::pair{R"({"a":1)", true}}) {
+    ToolOutcome text = ToolResultFor(Upstream(200, body, is_json), "GET x");
+    EXPECT_TRUE(text.structured_raw.empty()) << body;
+    EXPECT_FALSE(text.result.contains("structuredContent")) << body;
+    EXPECT_EQ(Text(text.result), body);
+  }
+  // Bytes pass through as the upstream sent them, duplicate keys included (as on REST).
+  EXPECT_EQ(ToolResultFor(Upstream(200, R"({"a":1,"a":2})"), "GET x").structured_raw,
+            R"({"a":1,"a":2})");
+  // A JSON string is given as its value.
+  EXPECT_EQ(Text(ToolResultFor(Upstream(200, R"("hello")"), "GET x").result), "hello");
 }
 
 TEST(ToolResultFor, EmptySuccessIsNotAnError) {
-  json::object r = ToolResultFor(Upstream(204, ""), "DELETE x");
+  json::object r = ToolResultFor(Upstream(204, ""), "DELETE x").result;
   EXPECT_FALSE(r.contains("isError"));
-  EXPECT_NE(std::string(r["content"].as_array()[0].as_object()["text"].as_string()).find("204"),
-            std::string::npos);
+  EXPECT_NE(Text(r).find("204"), std::string::npos);
 }
 
 TEST(ToolResultFor, UpstreamErrorsCarryStatusAndBody) {
-  json::object r = ToolResultFor(Upstream(404, R"({"type":"not_found"})"), "GET x");
-  EXPECT_EQ(r["isError"], true);
-  std::string text(r["content"].as_array()[0].as_object()["text"].as_string());
+  ToolOutcome r = ToolResultFor(Upstream(404, R"({"type":"not_found"})"), "GET x");
+  EXPECT_EQ(r.result["isError"], true);
+  EXPECT_TRUE(r.structured_raw.empty());
+  std::string text = Text(r.result);
   EXPECT_NE(text.find("HTTP 404 Not Found"), std::string::npos);
   EXPECT_NE(text.find("not_found"), std::string::npos);
 }
@@ -84,18 +99,13 @@ TEST(ToolResultFor, UpstreamErrorsCarryStatusAndBody) {
 TEST(ToolResultFor, TransportErrorsAreClear) {
   core::Result<runtime::InvocationResult> timeout =
       core::Fail(core::ErrorCode::kUpstreamTimeout, "no answer after 30 s");
-  json::object r = ToolResultFor(timeout, "GET x");
+  json::object r = ToolResultFor(timeout, "GET x").result;
   EXPECT_EQ(r["isError"], true);
-  EXPECT_NE(std::string(r["content"].as_array()[0].as_object()["text"].as_string())
-                .find("did not answer in time"),
-            std::string::npos);
+  EXPECT_NE(Text(r).find("did not answer in time"), std::string::npos);
   core::Result<runtime::InvocationResult> down =
       core::Fail(core::ErrorCode::kUpstreamUnavailable, "connection refused");
-  EXPECT_NE(
-      std::string(
-          ToolResultFor(down, "GET x")["content"].as_array()[0].as_object()["text"].as_string())
-          .find("could not be reached"),
-      std::string::npos);
+  EXPECT_NE(Text(ToolResultFor(down, "GET x").result).find("could not be reached"),
+            std::string::npos);
 }
 
 TEST(ResourceMatch, Templates) {

@@ -97,38 +97,33 @@ asio::awaitable<core::Result<json::value>> RequestScope::AskClient(std::string_v
 
 // ---- tool results -----------------------------------------------------------------------------
 
-// A successful, non-empty JSON answer whose text is one object: ToolResultFor would give it as
-// text plus the same object as structuredContent.
-static bool IsPassThroughObject(const core::Result<runtime::InvocationResult>& outcome) {
-  if (!outcome || outcome->status < 200 || outcome->status >= 400 || !outcome->is_json) {
-    return false;
-  }
-  const std::string& body = outcome->body;
+// Whether `body` is JSON text whose value is one object.
+static bool IsJsonObjectText(const std::string& body) {
   std::size_t first = body.find_first_not_of(" \t\r\n");
   return first != std::string::npos && body[first] == '{' && core::IsJsonText(body);
 }
 
-json::object ToolResultFor(const core::Result<runtime::InvocationResult>& outcome,
-                           std::string_view what) {
-  if (!outcome) {
-    const core::Error& e = outcome.error();
-    switch (e.code) {
-      case ErrorCode::kInvalidArgument:
-        return TextResult("Invalid arguments: " + e.message, true);
-      case ErrorCode::kUpstreamTimeout:
-        return TextResult(
-            "The upstream API did not answer in time (" + std::string(what) + "): " + e.message,
-            true);
-      case ErrorCode::kUpstreamUnavailable:
-        return TextResult(
-            "The upstream API could not be reached (" + std::string(what) + "): " + e.message,
-            true);
-      default:
-        return TextResult("Error (" + std::string(core::ErrorCodeName(e.code)) + "): " + e.message,
-                          true);
-    }
+// The text of a failed call.
+static std::string FailureText(const core::Error& e, std::string_view what) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument:
+      return "Invalid arguments: " + e.message;
+    case ErrorCode::kUpstreamTimeout:
+      return "The upstream API did not answer in time (" + std::string(what) + "): " + e.message;
+    case ErrorCode::kUpstreamUnavailable:
+      return "The upstream API could not be reached (" + std::string(what) + "): " + e.message;
+    default:
+      return "Error (" + std::string(core::ErrorCodeName(e.code)) + "): " + e.message;
   }
-  const runtime::InvocationResult& r = *outcome;
+}
+
+ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::string_view what) {
+  ToolOutcome out;
+  if (!outcome) {
+    out.result = TextResult(FailureText(outcome.error(), what), true);
+    return out;
+  }
+  runtime::InvocationResult& r = *outcome;
   if (r.status >= 400 || r.status < 200) {
     std::string text =
         "The upstream API answered " + StatusText(r.status) + " (" + std::string(what) + ")";
@@ -141,19 +136,30 @@ json::object ToolResultFor(const core::Result<runtime::InvocationResult>& outcom
         text += r.body;
       }
     }
-    return TextResult(std::move(text), true);
+    out.result = TextResult(std::move(text), true);
+    return out;
   }
   if (r.body.empty()) {
-    return TextResult(
+    out.result = TextResult(
         "Success: the upstream API answered " + StatusText(r.status) + " with no content.", false);
+    return out;
   }
-  if (!r.is_json) return TextResult(r.body, false);
-  auto parsed = core::ParseJson(r.body);
-  if (!parsed) return TextResult(r.body, false);
-  if (parsed->is_string()) return TextResult(std::string(parsed->get_string()), false);
-  json::object result = TextResult(r.body, false);
-  if (parsed->is_object()) result["structuredContent"] = std::move(*parsed);
-  return result;
+  if (r.is_json && IsJsonObjectText(r.body)) {
+    // The common case: the text copy and the structured copy are the same bytes, spliced into
+    // the reply as they are, without building (and serialising) a tree of them.
+    out.structured_raw = r.body;
+    out.result = TextResult(std::move(r.body), false);
+    return out;
+  }
+  if (r.is_json) {
+    // A JSON string is given as its value; other JSON (arrays, numbers) and text as they are.
+    if (auto parsed = core::ParseJson(r.body); parsed && parsed->is_string()) {
+      out.result = TextResult(std::string(parsed->get_string()), false);
+      return out;
+    }
+  }
+  out.result = TextResult(std::move(r.body), false);
+  return out;
 }
 
 asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
@@ -176,10 +182,10 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
   context.client = scope.client;
   context.cancel = scope.cancel;
   auto outcome = co_await inv.Execute(std::move(args), context);
-  ToolOutcome out;
   if (!outcome && outcome.error().code == ErrorCode::kCancelled) {
-    out.cancelled = true;
-    co_return out;
+    ToolOutcome cancelled;
+    cancelled.cancelled = true;
+    co_return cancelled;
   }
   if (outcome) {
     report(50, outcome->status >= 400 ? kWarning : kInfo, [&] {
@@ -194,14 +200,7 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
                 json::string("tool " + tool.name + ": " + outcome.error().message));
     }
   }
-  if (IsPassThroughObject(outcome)) {
-    // The common case, a JSON object answered as is: the text copy and the structured copy of
-    // the same bytes, without building (and serialising) a tree of them.
-    out.structured_raw = outcome->body;
-    out.result = TextResult(std::move(outcome->body), false);
-  } else {
-    out.result = ToolResultFor(outcome, what());
-  }
+  ToolOutcome out = ToolResultFor(std::move(outcome), what());
   report(100, kInfo, [] { return std::string("done"); });
   co_return out;
 }
