@@ -2,7 +2,8 @@
 // Input: one JSON text. Checks: whatever parses serialises to a text that parses back to the same
 // value (same kinds, doubles bit for bit) and serialises to the same text again; a stricter depth
 // limit or allowing duplicate keys never changes an accepted value; and Boost.JSON's own parser
-// accepts everything ours accepts, with the same structure. Seeds: fuzz/corpus/json/.
+// accepts everything ours accepts, with the same structure; core::IsJsonText (no tree) accepts the
+// same texts as the parser with duplicate keys allowed. Seeds: fuzz/corpus/json/.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,6 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   constexpr std::size_t kDepth = 64;
   auto parsed = capstan::core::ParseJson(text, {.max_depth = kDepth});
+  // The tree-less checker accepts exactly what the parser accepts, duplicate keys aside.
+  auto lenient =
+      capstan::core::ParseJson(text, {.max_depth = kDepth, .allow_duplicate_keys = true});
+  Check(capstan::core::IsJsonText(text, kDepth) == lenient.has_value());
   auto shallow = capstan::core::ParseJson(text, {.max_depth = 4});
   if (shallow) Check(parsed && Same(*shallow, *parsed, false));
   if (!parsed) return 0;
@@ -74,8 +79,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check(capstan::core::SerializeJson(*reparsed) == written);
 
   // Allowing duplicate keys changes nothing for a text without them.
-  auto lenient =
-      capstan::core::ParseJson(text, {.max_depth = kDepth, .allow_duplicate_keys = true});
   Check(lenient && Same(*lenient, *parsed, false));
 
   // Boost.JSON (the linked, uninstrumented library) accepts every text ours accepts.

@@ -164,9 +164,60 @@ TEST(JsonTest, IsJsonTextAgreesWithParseJson) {
                                           deep_ok,
                                           too_deep,
                                           "18446744073709551616",
-                                          "-9223372036854775809"};
+                                          "-9223372036854775809",
+                                          std::string(400, '9'),
+                                          "0e044674407370956744004000000004",
+                                          "0e2147483647",
+                                          "0e2147483648",
+                                          "0.5e-2147483647",
+                                          "1e0000000001",
+                                          "1e-310",
+                                          "2e-324",
+                                          "-0",
+                                          "1E+2",
+                                          "-",
+                                          "-a",
+                                          "1e",
+                                          "1e+",
+                                          ".5",
+                                          "tru",
+                                          "nulll",
+                                          R"("/\/")",
+                                          "\"\x7f\"",
+                                          "\"\t\"",
+                                          R"("\ud800\udc00")",
+                                          R"("\uDBFF\uDFFF")",
+                                          R"("\ud800")",
+                                          R"("\udc00")",
+                                          R"("\ud800x")",
+                                          R"("\ud800\u0041")",
+                                          R"("\u12G4")",
+                                          "\"\xed\xa0\x80\"",      // a surrogate in UTF-8
+                                          "\"\xf4\x90\x80\x80\"",  // above U+10FFFF
+                                          "\"\xc0\x80\"",          // overlong
+                                          "\"\xe0\x9f\xbf\"",      // overlong
+                                          "\"\xf0\x9f\x98\x80\"",  // U+1F600
+                                          "\"\xef\xbf\xbf\"",
+                                          "\"\xe2\x82\"",  // cut short
+                                          "[1 2]",
+                                          "{\"a\":1 \"b\":2}",
+                                          "{1:2}",
+                                          "[,1]",
+                                          "\"abcdefghijklmnopqrstuvwxyz\"",
+                                          "\"abcdefghijklmnopqrstuvwxy\x01\"",
+                                          "\"abcdefghijklmnopqrstuvwxyz"};
   for (const std::string& text : texts) {
     EXPECT_EQ(IsJsonText(text), ParseJson(text).has_value()) << text.substr(0, 40);
+  }
+  // The depth limit counts arrays and objects alike, as ParseJson does.
+  for (int depth = 1; depth <= 6; ++depth) {
+    std::string arrays = std::string(depth, '[') + std::string(depth, ']');
+    std::string objects;
+    for (int i = 0; i < depth; ++i) objects += R"({"a":)";
+    objects += "1" + std::string(depth, '}');
+    for (const std::string& text : {arrays, objects}) {
+      EXPECT_EQ(IsJsonText(text, 4), ParseJson(text, {.max_depth = 4}).has_value()) << text;
+    }
   }
   EXPECT_TRUE(IsJsonText(R"({"a":1,"a":2})"));  // the one intended difference
   EXPECT_FALSE(ParseJson(R"({"a":1,"a":2})"));
