@@ -17,6 +17,7 @@
 #include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/rest/rest_adapter.hpp"
 #include "exposes/server/host.hpp"
+#include "http/event_backend.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/values.hpp"
 #include "spec/loader.hpp"
@@ -152,6 +153,13 @@ void RaiseOpenFileLimit() {
   }
 }
 
+// Whether this host runs the build's event-loop backend; if not, says why on `err`.
+bool CheckEventBackend(std::ostream& err) {
+  auto ready = http::CheckEventBackend();
+  if (!ready) err << "capstan: " << ready.error().message << "\n";
+  return ready.has_value();
+}
+
 }  // namespace
 
 int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
@@ -161,6 +169,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     err << "capstan: serve needs at least one capability file\n";
     return kExitUsage;
   }
+  if (!CheckEventBackend(err)) return kExitInvalid;
   runtime::RuntimeOptions all_options;
   if (!BuildRuntimeOptions(args.runtime, all_options, err)) return kExitUsage;
   std::map<std::string, std::uint16_t> ports;
@@ -327,6 +336,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
 int RunCall(const CallArgs& args, std::ostream& out, std::ostream& err) {
   runtime::RuntimeOptions options;
   if (!BuildRuntimeOptions(args.runtime, options, err)) return kExitUsage;
+  if (!CheckEventBackend(err)) return kExitInvalid;
   std::size_t dot = args.call.find('.');
   if (dot == std::string::npos) {
     err << "capstan: call expects NAMESPACE.OPERATION, got '" << args.call << "'\n";

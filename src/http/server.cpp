@@ -18,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <sys/socket.h>
 
+#include "http/event_backend.hpp"
 #include "http/loop.hpp"
 
 namespace capstan::http {
@@ -120,6 +121,7 @@ class Server::Impl {
 
 core::Status Server::Impl::Start() {
   if (started_) return core::Fail(core::ErrorCode::kInternal, "server already started");
+  CAPSTAN_RETURN_IF_ERROR(CheckEventBackend());
   const ServerOptions& options = shared_.options;
   ErrorCode ec;
   auto address = asio::ip::make_address(options.address, ec);
