@@ -13,9 +13,18 @@ BENCH_TMP=$(mktemp -d /tmp/capstan-bench.XXXXXX)
 chmod 755 "$BENCH_TMP"  # nginx workers run as an unprivileged user
 
 bench_cleanup() {
-  local pid
+  local pid dead=() err
+  # A server that died before the end of its run: noted, with what it wrote on stderr, before
+  # the scratch folder (and its .err files) goes.
+  for pid in "${BENCH_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || dead+=("$pid"); done
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if ((${#dead[@]})); then
+    echo "bench: process(es) ${dead[*]} had exited before the end of the run" >&2
+    for err in "$BENCH_TMP"/*.err; do
+      [[ -s $err ]] && { echo "--- ${err##*/} (last lines)" >&2; tail -5 "$err" >&2; }
+    done
+  fi
   rm -rf "$BENCH_TMP"
 }
 trap bench_cleanup EXIT
