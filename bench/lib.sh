@@ -29,6 +29,16 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# bench_stop PID...: stops processes this script started (and waits for them) before the end of
+# the run, so that bench_cleanup does not report them as having died.
+bench_stop() {
+  local pid keep=() stopping=" $* "
+  kill "$@" 2>/dev/null || true
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${BENCH_PIDS[@]}"; do [[ $stopping == *" $pid "* ]] || keep+=("$pid"); done
+  BENCH_PIDS=("${keep[@]}")
+}
+
 bench_die() {
   echo "bench: $*" >&2
   exit 2
@@ -190,6 +200,46 @@ bench_wrk() {
   p99=$(bench_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   bad=$(awk '/Non-2xx or 3xx responses/ {print $NF}' <<<"$out")
   echo "$rps $p50 $p99 ${bad:-0}"
+}
+
+# bench_median FORMAT V... → the median of the numbers given, printed with the awk printf FORMAT
+# ("n/a" ones are left out; the mean of the middle two for an even count). The scenarios run each
+# target ROUNDS times, interleaved, and compare medians: on shared cores one run can be 20 % off
+# and would decide a ratio alone.
+bench_median() {
+  local format=$1
+  shift
+  printf '%s\n' "$@" | awk -v f="$format" '$1 != "n/a" && $1 != "" { v[n++] = $1 + 0 }
+    END {
+      if (n == 0) { print "n/a"; exit }
+      for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      printf f "\n", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+    }'
+}
+
+# bench_round_median TARGET COLUMN → the median over ROUNDS rounds of COLUMN, an associative
+# array keyed "TARGET ROUND" (rps, bad: whole numbers; cpu: one decimal; the rest: three).
+bench_round_median() {
+  local -n column=$2
+  local values=() i format=%.3f
+  for ((i = 1; i <= $(bench_rounds); i++)); do values+=("${column[$1 $i]}"); done
+  case $2 in rps | bad | errors) format=%.0f ;; cpu) format=%.1f ;; esac
+  bench_median "$format" "${values[@]}"
+}
+
+# bench_rounds → ROUNDS from the environment (default 3), checked to be a positive integer.
+bench_rounds() {
+  local n=${ROUNDS:-3}
+  [[ $n =~ ^[1-9][0-9]*$ ]] || bench_die "ROUNDS must be a positive integer, not '$n'"
+  echo "$n"
+}
+
+# bench_warm URL [WRK ARGS...]: a WARMUP-long (default 2s) wrk run whose figures are thrown
+# away, so that no target is measured cold (the Node baseline's JIT, first connections).
+bench_warm() {
+  local url=$1
+  shift
+  wrk -t"${WRK_THREADS:-2}" -c"${CONNECTIONS:-64}" -d"${WARMUP:-2s}" "$@" "$url" >/dev/null
 }
 
 # bench_ratio A B → A/B with two decimals.

@@ -159,7 +159,6 @@ for setup in ${SETUPS:-merged separate}; do
       fi
     fi
   done
-  kill "$CAPSTAN_PID" 2>/dev/null || true
-  wait "$CAPSTAN_PID" 2>/dev/null || true
+  bench_stop "$CAPSTAN_PID"
 done
 printf '%s\n' "${summary[@]}"

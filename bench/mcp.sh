@@ -9,8 +9,9 @@
 # upstream. Not a test: nothing asserts.
 #
 # Usage: bench/mcp.sh            (build first: scripts/build release; scripts/npm-install)
-# Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), CAPSTAN_THREADS (cores),
-#   UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin), NODE (node).
+# Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), ROUNDS (3), WARMUP (2s),
+#   CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin),
+#   NODE (node).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -52,12 +53,16 @@ bench_list_body "$sim"
 
 echo "P2 MCP: tools/call list-jwts {audience_id, page_size: 20}, $(wc -c <"$LIST_BODY")-byte upstream body"
 bench_machine
-echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s}; node $("$node" --version)," \
-  "@modelcontextprotocol/sdk $(package_version "$baseline/node_modules/@modelcontextprotocol/sdk/package.json")"
-row() { printf '%-8s %-13s %10s %9s %9s %8s %8s %12s\n' "$@"; }
-row upstream target "req/s" "p50 ms" "p99 ms" non-2xx "mcp err" "cpu us/req"
+rounds=$(bench_rounds)
+echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s};" \
+  "$rounds rounds, the targets interleaved in each; the summary compares medians;" \
+  "node $("$node" --version), @modelcontextprotocol/sdk $(package_version "$baseline/node_modules/@modelcontextprotocol/sdk/package.json")"
+row() { printf '%-8s %-6s %-13s %10s %9s %9s %8s %8s %12s\n' "$@"; }
+row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "mcp err" "cpu us/req"
 summary=()
 log=$BENCH_TMP/wrk.log
+targets=(capstan-mcp ts-sdk capstan-rest)
+script=(-s "$BENCH_ROOT/bench/wrk/mcp-call.lua")
 for kind in ${UPSTREAMS:-static sim}; do
   case $kind in
     static) bench_start_nginx_static "$LIST_BODY" && upstream=$STATIC_URL ;;
@@ -66,29 +71,44 @@ for kind in ${UPSTREAMS:-static sim}; do
   esac
   bench_start_capstan "$upstream" --mcp-stateless "${threads[@]}"
   start_ts_sdk "$upstream"
-  declare -A rps p50 p99 cpu
-  for target in capstan-mcp ts-sdk capstan-rest; do
-    script=(-s "$BENCH_ROOT/bench/wrk/mcp-call.lua")
-    case $target in
-      capstan-mcp) url=$CAPSTAN_MCP/mcp pid=$CAPSTAN_PID ;;
-      ts-sdk) url=$TS_URL/mcp pid=$TS_PID ;;
-      capstan-rest) url="$CAPSTAN_REST/v1/iam/v1alpha1/jwts?$BENCH_LIST_QUERY" pid=$CAPSTAN_PID script=() ;;
-    esac
-    if ((${#script[@]})); then
-      check_tool_result "$target" "$url" >/dev/null
-    else
-      curl -sf -o /dev/null "$url" || bench_die "$target does not answer 2xx on $url"
-    fi
-    read -r r a b bad c < <(BENCH_WRK_LOG=$log bench_wrk_cpu "$pid" "$url" "${script[@]}")
-    errors=-
-    ((${#script[@]})) && errors=$(bench_mcp_errors "$log")
-    rps[$target]=$r p50[$target]=$a p99[$target]=$b cpu[$target]=$c
-    row "$kind" "$target" "$r" "$a" "$b" "$bad" "$errors" "$c"
+  declare -A url pid rps p50 p99 bad errors cpu
+  url[capstan-mcp]=$CAPSTAN_MCP/mcp pid[capstan-mcp]=$CAPSTAN_PID
+  url[ts-sdk]=$TS_URL/mcp pid[ts-sdk]=$TS_PID
+  url[capstan-rest]="$CAPSTAN_REST/v1/iam/v1alpha1/jwts?$BENCH_LIST_QUERY" pid[capstan-rest]=$CAPSTAN_PID
+  check_tool_result capstan-mcp "${url[capstan-mcp]}" >/dev/null
+  check_tool_result ts-sdk "${url[ts-sdk]}" >/dev/null
+  curl -sf -o /dev/null "${url[capstan-rest]}" || bench_die "capstan-rest does not answer 2xx on ${url[capstan-rest]}"
+  bench_warm "${url[capstan-mcp]}" "${script[@]}"
+  bench_warm "${url[ts-sdk]}" "${script[@]}"
+  bench_warm "${url[capstan-rest]}"
+  for ((round = 1; round <= rounds; round++)); do
+    for target in "${targets[@]}"; do
+      args=()
+      [[ $target != capstan-rest ]] && args=("${script[@]}")
+      read -r r a b n c < <(BENCH_WRK_LOG=$log bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
+      e=-
+      ((${#args[@]})) && e=$(bench_mcp_errors "$log")
+      k="$target $round"
+      rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n errors[$k]=$e cpu[$k]=$c
+      row "$kind" "$round" "$target" "$r" "$a" "$b" "$n" "$e" "$c"
+    done
   done
-  summary+=("P2 $kind: capstan/TS-SDK req/s = $(bench_ratio "${rps[capstan-mcp]}" "${rps[ts-sdk]}")x (target >= 15x); capstan MCP/REST = $(bench_ratio "${rps[capstan-mcp]}" "${rps[capstan-rest]}")x (target >= 0.7x); cpu/req TS-SDK/capstan = $(bench_ratio "${cpu[ts-sdk]}" "${cpu[capstan-mcp]}")x")
-  unset rps p50 p99 cpu
+  median() { bench_round_median "$@"; }
+  for target in "${targets[@]}"; do
+    e=-
+    [[ $target != capstan-rest ]] && e=$(median "$target" errors)
+    row "$kind" median "$target" "$(median "$target" rps)" "$(median "$target" p50)" \
+      "$(median "$target" p99)" "$(median "$target" bad)" "$e" "$(median "$target" cpu)"
+  done
+  vs_sdk=() vs_rest=()
+  for ((i = 1; i <= rounds; i++)); do
+    vs_sdk+=("$(bench_ratio "${rps[capstan-mcp $i]}" "${rps[ts-sdk $i]}")")
+    vs_rest+=("$(bench_ratio "${rps[capstan-mcp $i]}" "${rps[capstan-rest $i]}")")
+  done
+  mcp=$(median capstan-mcp rps)
+  summary+=("P2 $kind: capstan/TS-SDK req/s = $(bench_ratio "$mcp" "$(median ts-sdk rps)")x (target >= 15x; per round: ${vs_sdk[*]}); capstan MCP/REST = $(bench_ratio "$mcp" "$(median capstan-rest rps)")x (target >= 0.7x; per round: ${vs_rest[*]}); cpu/req TS-SDK/capstan = $(bench_ratio "$(median ts-sdk cpu)" "$(median capstan-mcp cpu)")x")
+  unset url pid rps p50 p99 bad errors cpu
   # Stop this upstream's servers before the next one runs.
-  kill "$CAPSTAN_PID" "$TS_PID" 2>/dev/null || true
-  wait "$CAPSTAN_PID" "$TS_PID" 2>/dev/null || true
+  bench_stop "$CAPSTAN_PID" "$TS_PID"
 done
 printf '%s\n' "${summary[@]}"

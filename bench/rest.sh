@@ -6,8 +6,8 @@
 # upstream. Not a test: nothing asserts.
 #
 # Usage: bench/rest.sh            (build first: scripts/build release)
-# Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), CAPSTAN_THREADS (cores),
-#   UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin).
+# Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), ROUNDS (3), WARMUP (2s),
+#   CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -24,10 +24,13 @@ body=$LIST_BODY
 
 echo "P1 REST: GET list (${query}), $(wc -c <"$body")-byte body"
 bench_machine
-echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s}"
-row() { printf '%-8s %-8s %10s %9s %9s %8s %9s %12s\n' "$@"; }
-row upstream target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/req"
+rounds=$(bench_rounds)
+echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s};" \
+  "$rounds rounds, the targets interleaved in each; the summary compares medians"
+row() { printf '%-8s %-6s %-8s %10s %9s %9s %8s %9s %12s\n' "$@"; }
+row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/req"
 summary=()
+targets=(direct nginx capstan)
 for kind in ${UPSTREAMS:-static sim}; do
   case $kind in
     static) bench_start_nginx_static "$body" && upstream=$STATIC_URL upstream_pid=$STATIC_PID ;;
@@ -38,26 +41,47 @@ for kind in ${UPSTREAMS:-static sim}; do
   proxy=$PROXY_URL
   bench_start_capstan "$upstream" "${threads[@]}"
   rest=$CAPSTAN_REST
-  declare -A rps p50 p99 cpu
-  for target in direct nginx capstan; do
+  declare -A url pid rps p50 p99 bad cpu
+  for target in "${targets[@]}"; do
     case $target in
-      direct) url="$upstream/iam/v1alpha1/jwts?$query" pid=$upstream_pid ;;
-      nginx) url="$proxy/v1/iam/v1alpha1/jwts?$query" pid=$PROXY_PID ;;
-      capstan) url="$rest/v1/iam/v1alpha1/jwts?$query" pid=$CAPSTAN_PID ;;
+      direct) url[$target]="$upstream/iam/v1alpha1/jwts?$query" pid[$target]=$upstream_pid ;;
+      nginx) url[$target]="$proxy/v1/iam/v1alpha1/jwts?$query" pid[$target]=$PROXY_PID ;;
+      capstan) url[$target]="$rest/v1/iam/v1alpha1/jwts?$query" pid[$target]=$CAPSTAN_PID ;;
     esac
-    auth=()
-    [[ $target == direct ]] && auth=(-H "X-Auth-Token: $BENCH_TOKEN")
-    curl -sf -o /dev/null "${auth[@]}" "$url" || bench_die "$target does not answer 2xx on $url"
-    read -r r a b bad c < <(bench_wrk_cpu "$pid" "$url" "${auth[@]}")
-    rps[$target]=$r p50[$target]=$a p99[$target]=$b cpu[$target]=$c
-    added=$(awk -v x="$a" -v y="${p50[direct]}" 'BEGIN { printf "%.3f", x - y }')
-    [[ $target == direct ]] && added=-
-    row "$kind" "$target" "$r" "$a" "$b" "$bad" "$added" "$c"
   done
-  ratio=$(bench_ratio "${rps[capstan]}" "${rps[nginx]}")
+  auth=(-H "X-Auth-Token: $BENCH_TOKEN")
+  for target in "${targets[@]}"; do
+    curl -sf -o /dev/null "${auth[@]}" "${url[$target]}" ||
+      bench_die "$target does not answer 2xx on ${url[$target]}"
+    bench_warm "${url[$target]}" "${auth[@]}"
+  done
+  for ((round = 1; round <= rounds; round++)); do
+    for target in "${targets[@]}"; do
+      # Only the upstream itself is given the token; the proxies inject their own.
+      args=()
+      [[ $target == direct ]] && args=("${auth[@]}")
+      read -r r a b n c < <(bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
+      k="$target $round"
+      rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c
+      added=-
+      [[ $target != direct ]] && added=$(awk -v x="$a" -v y="${p50[direct $round]}" 'BEGIN { printf "%.3f", x - y }')
+      row "$kind" "$round" "$target" "$r" "$a" "$b" "$n" "$added" "$c"
+    done
+  done
+  median() { bench_round_median "$@"; }
+  for target in "${targets[@]}"; do
+    added=-
+    [[ $target != direct ]] && added=$(awk -v x="$(median "$target" p50)" -v y="$(median direct p50)" 'BEGIN { printf "%.3f", x - y }')
+    row "$kind" median "$target" "$(median "$target" rps)" "$(median "$target" p50)" \
+      "$(median "$target" p99)" "$(median "$target" bad)" "$added" "$(median "$target" cpu)"
+  done
+  per_round=()
+  for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan $i]}" "${rps[nginx $i]}")"); done
+  ratio=$(bench_ratio "$(median capstan rps)" "$(median nginx rps)")
+  p99c=$(median capstan p99) p99n=$(median nginx p99)
   p99ok=no
-  awk -v c="${p99[capstan]}" -v n="${p99[nginx]}" 'BEGIN { exit !(c <= n) }' && p99ok=yes
-  summary+=("P1 $kind: capstan/nginx req/s = ${ratio}x (target >= 1.25x); p99 capstan ${p99[capstan]} ms vs nginx ${p99[nginx]} ms (<= nginx: $p99ok); cpu/req capstan/nginx = $(bench_ratio "${cpu[capstan]}" "${cpu[nginx]}")")
-  unset rps p50 p99 cpu
+  awk -v c="$p99c" -v n="$p99n" 'BEGIN { exit !(c <= n) }' && p99ok=yes
+  summary+=("P1 $kind: capstan/nginx req/s = ${ratio}x (target >= 1.25x; per round: ${per_round[*]}); p99 capstan $p99c ms vs nginx $p99n ms (<= nginx: $p99ok); cpu/req capstan/nginx = $(bench_ratio "$(median capstan cpu)" "$(median nginx cpu)")")
+  unset url pid rps p50 p99 bad cpu
 done
 printf '%s\n' "${summary[@]}"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every load scenario (P1 REST, P2 MCP, P4 memory with its soak, P5 start-up, P6 tools/list)
 # one after the other and overwrites docs/benchmarks.md with their tables, the summary lines,
-# the date, the commit and the machine. Takes ~15 minutes with the default 10-minute soak.
+# the date, the commit and the machine. Takes ~20 minutes with the defaults (3 rounds of 10 s
+# per target, a 10-minute soak).
 #
 # Usage: bench/run-all.sh   (after scripts/build release and scripts/npm-install)
-# Environment: DURATION (10s per wrk run), SOAK_SECONDS (600), OUT (docs/benchmarks.md); the
-#   scenarios' own variables pass through.
+# Environment: DURATION (10s per wrk run), ROUNDS (3), SOAK_SECONDS (600), OUT
+#   (docs/benchmarks.md); the scenarios' own variables pass through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-docs/benchmarks.md}
