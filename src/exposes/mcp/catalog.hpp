@@ -68,8 +68,9 @@ struct RequestScope {
 // A tool's outcome: a CallToolResult, or nothing when the request was cancelled.
 struct ToolOutcome {
   json::object result;
-  // The JSON text of result.structuredContent when it is the upstream body byte for byte (then
-  // `result` has no such member): spliced into the reply, never parsed into a tree.
+  // When not empty: the upstream body, one JSON object, byte for byte. It is both the text of the
+  // result's one content item and its structuredContent, which `result` then lacks: the reply
+  // writer escapes it once and splices it once (ToolResultTextWithJsonBody), no tree, no copy.
   std::string structured_raw;
   bool cancelled = false;
   // 2026-07-28: instead of a result, ask the client for input (`inputRequests`) and to call
@@ -162,7 +163,8 @@ struct Catalog {
                                                                  RequestScope& scope);
 
 // Maps an invocation outcome to a CallToolResult (`result`); a JSON object answered with success
-// is also its `structured_raw`, to be spliced in as structuredContent (exposed for tests).
+// becomes `structured_raw` instead, the text and structured content of the reply (exposed for
+// tests).
 [[nodiscard]] ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome,
                                         std::string_view what);
 

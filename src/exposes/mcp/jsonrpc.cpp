@@ -70,6 +70,13 @@ void AppendId(std::string& out, const json::value* id) {
   }
 }
 
+// `object` without its closing brace, and a comma if a member is to follow one.
+void AppendOpenObject(std::string& out, const json::object& object) {
+  core::AppendJson(out, object);
+  out.pop_back();
+  if (!object.empty()) out += ',';
+}
+
 }  // namespace
 
 std::string ResultText(const json::value& id, const json::value& result) {
@@ -84,15 +91,27 @@ std::string ResultText(const json::value& id, const json::value& result) {
 std::string ResultTextWithRawMember(const json::value& id, const json::object& result,
                                     std::string_view key, std::string_view raw_json) {
   std::string out;
-  out.reserve(2 * raw_json.size() + 256);  // room for a text copy of the same body, escaped
   AppendId(out, &id);
   out += ",\"result\":";
-  core::AppendJson(out, result);
-  out.pop_back();  // the result's closing brace
-  if (!result.empty()) out += ',';
+  AppendOpenObject(out, result);
   core::AppendJsonString(out, key);
   out += ':';
   out += raw_json;
+  out += "}}";
+  return out;
+}
+
+std::string ToolResultTextWithJsonBody(const json::value& id, const json::object& result,
+                                       std::string_view json_body) {
+  std::string out;
+  out.reserve(2 * json_body.size() + 256);  // the body twice, once escaped (~1/10 more bytes)
+  AppendId(out, &id);
+  out += ",\"result\":";
+  AppendOpenObject(out, result);
+  out += R"("content":[{"type":"text","text":)";
+  core::AppendJsonString(out, json_body);
+  out += R"(}],"structuredContent":)";
+  out += json_body;
   out += "}}";
   return out;
 }

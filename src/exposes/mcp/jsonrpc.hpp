@@ -51,6 +51,12 @@ struct Message {
 // written verbatim (`raw_json` must be well-formed: core::IsJsonText).
 [[nodiscard]] std::string ResultTextWithRawMember(const json::value& id, const json::object& result,
                                                   std::string_view key, std::string_view raw_json);
+// The same for a tool result made of one JSON object body: the members of `result`, then
+// "content" (one text item, the body escaped) and "structuredContent" (the body verbatim; it must
+// be well-formed: core::IsJsonText). The body is never parsed into a tree nor copied beforehand.
+[[nodiscard]] std::string ToolResultTextWithJsonBody(const json::value& id,
+                                                     const json::object& result,
+                                                     std::string_view json_body);
 // {"jsonrpc":"2.0","id":... or null,"error":{"code":..,"message":..,"data":..}}
 [[nodiscard]] std::string ErrorText(const json::value* id, int code, std::string_view message,
                                     const json::value* data = nullptr);

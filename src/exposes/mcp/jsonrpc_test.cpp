@@ -54,6 +54,31 @@ TEST(Texts, RawMemberIsSplicedVerbatim) {
             R"({"jsonrpc":"2.0","id":3,"result":{"s":{}}})");
 }
 
+TEST(Texts, ToolResultJsonBodyIsTextAndVerbatimStructuredContent) {
+  json::value id = Parse("3");
+  json::object result;
+  result["resultType"] = "complete";
+  // Number text, spacing and key order of the body survive as given in structuredContent; the
+  // text is the same bytes, escaped.
+  const std::string body = " {\"b\":1.50,\n\"a\":[\"\\u00e9\"]}";
+  std::string text = ToolResultTextWithJsonBody(id, result, body);
+  EXPECT_EQ(
+      text,
+      R"({"jsonrpc":"2.0","id":3,"result":{"resultType":"complete","content":[{"type":"text",)"
+      R"("text":" {\"b\":1.50,\n\"a\":[\"\\u00e9\"]}"}],"structuredContent": {"b":1.50,)"
+      "\n"
+      R"("a":["\u00e9"]}}})");
+  // It is one JSON text whose content text reads back as the body.
+  auto parsed = core::ParseJson(text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const json::object& r = parsed->at("result").as_object();
+  EXPECT_EQ(r.at("content").as_array()[0].at("text").as_string(), body);
+  EXPECT_EQ(r.at("structuredContent").at("b").as_double(), 1.5);
+  EXPECT_EQ(ToolResultTextWithJsonBody(id, json::object(), "{}"),
+            R"({"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"{}"}],)"
+            R"("structuredContent":{}}})");
+}
+
 TEST(Texts, AreCompactJsonRpc) {
   json::value id = Parse("\"r1\"");
   EXPECT_EQ(ResultText(id, Parse(R"({"a":1.0})")),

@@ -140,24 +140,36 @@ Protocol::Reply Protocol::Error(const Message& request, const Session& session, 
   return reply;
 }
 
+json::object Protocol::WithModernMembers(json::object result, const Session& session) const {
+  if (!session.modern) return result;
+  if (!result.contains("resultType")) result["resultType"] = "complete";
+  json::object meta;
+  if (json::value* existing = Find(result, "_meta"); existing && existing->is_object()) {
+    meta = existing->get_object();
+  }
+  json::object info;
+  info["name"] = options_.server_name;
+  info["version"] = options_.server_version;
+  meta[kMetaServerInfo] = std::move(info);
+  result["_meta"] = std::move(meta);
+  return result;
+}
+
 Protocol::Reply Protocol::Result(const Message& request, const Session& session,
                                  json::object result, std::string_view raw_key,
                                  std::string_view raw_json) const {
-  if (session.modern) {
-    if (!result.contains("resultType")) result["resultType"] = "complete";
-    json::object meta;
-    if (json::value* existing = Find(result, "_meta"); existing && existing->is_object()) {
-      meta = existing->get_object();
-    }
-    json::object info;
-    info["name"] = options_.server_name;
-    info["version"] = options_.server_version;
-    meta[kMetaServerInfo] = std::move(info);
-    result["_meta"] = std::move(meta);
-  }
+  result = WithModernMembers(std::move(result), session);
   Reply reply;
   reply.text = raw_key.empty() ? ResultText(*request.id, json::value(std::move(result)))
                                : ResultTextWithRawMember(*request.id, result, raw_key, raw_json);
+  return reply;
+}
+
+Protocol::Reply Protocol::ToolResult(const Message& request, const Session& session,
+                                     json::object result, std::string_view json_body) const {
+  Reply reply;
+  reply.text = ToolResultTextWithJsonBody(*request.id,
+                                          WithModernMembers(std::move(result), session), json_body);
   return reply;
 }
 
@@ -446,8 +458,7 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
     co_return Result(request, session, std::move(incomplete));
   }
   if (!outcome.structured_raw.empty()) {
-    co_return Result(request, session, std::move(outcome.result), "structuredContent",
-                     outcome.structured_raw);
+    co_return ToolResult(request, session, std::move(outcome.result), outcome.structured_raw);
   }
   co_return Result(request, session, std::move(outcome.result));
 }

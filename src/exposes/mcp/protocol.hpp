@@ -89,6 +89,12 @@ class Protocol {
   // `raw_json`, written verbatim.
   [[nodiscard]] Reply Result(const Message& request, const Session& session, json::object result,
                              std::string_view raw_key = {}, std::string_view raw_json = {}) const;
+  // A tools/call result whose text and structuredContent are `json_body` (a tool's upstream
+  // body, one well-formed JSON object): ToolResultTextWithJsonBody.
+  [[nodiscard]] Reply ToolResult(const Message& request, const Session& session,
+                                 json::object result, std::string_view json_body) const;
+  // `result` with the members a 2026-07-28 session's results carry (resultType, serverInfo).
+  [[nodiscard]] json::object WithModernMembers(json::object result, const Session& session) const;
   [[nodiscard]] boost::asio::awaitable<Reply> CallTool(const Message& request, Session& session,
                                                        RequestScope& scope) const;
   [[nodiscard]] boost::asio::awaitable<Reply> ReadResourceRequest(const Message& request,

@@ -145,10 +145,9 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
     return out;
   }
   if (r.is_json && IsJsonObjectText(r.body)) {
-    // The common case: the text copy and the structured copy are the same bytes, spliced into
-    // the reply as they are, without building (and serialising) a tree of them.
-    out.structured_raw = r.body;
-    out.result = TextResult(std::move(r.body), false);
+    // The common case: the text copy and the structured copy are the same bytes, written into
+    // the reply as they are (escaped for the text), without building a tree or copying them.
+    out.structured_raw = std::move(r.body);
     return out;
   }
   if (r.is_json) {
