@@ -17,7 +17,9 @@ std::string_view EventBackend() {
 #endif
 }
 
-core::Status CheckEventBackend() {
+namespace {
+
+core::Status ProbeEventBackend() {
 #if defined(BOOST_ASIO_HAS_IO_URING)
   // What Asio's io_uring service does first in every event loop; here it fails as a Status
   // instead of an exception thrown from the first socket.
@@ -34,6 +36,15 @@ core::Status CheckEventBackend() {
   io_uring_queue_exit(&ring);
 #endif
   return {};
+}
+
+}  // namespace
+
+core::Status CheckEventBackend() {
+  // The CLI asks before it opens anything and every Server::Start asks again: the host does not
+  // change in between, so the probe runs once per process.
+  static const core::Status checked = ProbeEventBackend();
+  return checked;
 }
 
 }  // namespace capstan::http

@@ -13,7 +13,8 @@ namespace capstan::http {
 
 // Fails with a message that says what to do where the build's backend cannot run here: a
 // seccomp profile that blocks io_uring (Docker's default since 25.0), io_uring disabled by
-// sysctl, or a kernel without it. Cheap; call it before creating event loops.
+// sysctl, or a kernel without it. Probed once per process (later calls give the same answer);
+// call it before creating event loops.
 [[nodiscard]] core::Status CheckEventBackend();
 
 }  // namespace capstan::http

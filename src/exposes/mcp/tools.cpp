@@ -168,15 +168,16 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
   auto what = [op] { return op != nullptr ? op->method() + " " + op->call() : "static result"; };
   constexpr int kInfo = 1;
   constexpr int kWarning = 3;
-  // Progress and log messages are only put together when the client asked for them.
-  auto report = [&](double progress, int level, const auto& message) {
-    if (scope.ReportsProgress()) scope.Progress(progress, 100, message());
+  // Progress and log notifications are only put together when the client asked for them.
+  auto report = [&](double progress, int level, const auto& text, const auto& log_text) {
+    if (scope.ReportsProgress()) scope.Progress(progress, 100, text());
     if (scope.Logs(level)) {
       scope.Log(level, "capstan." + tool.name,
-                json::string("tool " + tool.name + ": " + message()));
+                json::string("tool " + tool.name + ": " + log_text()));
     }
   };
-  report(0, kInfo, [&] { return "calling " + what(); });
+  auto calling = [&] { return "calling " + what(); };
+  report(0, kInfo, calling, calling);
   runtime::CallContext context;
   context.client = scope.client;
   context.cancel = scope.cancel;
@@ -187,20 +188,22 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
     co_return cancelled;
   }
   if (outcome) {
-    report(50, outcome->status >= 400 ? kWarning : kInfo, [&] {
+    auto answered = [&] {
       return op != nullptr ? "upstream answered " + StatusText(outcome->status) + " in " +
                                  std::to_string(outcome->upstream_time.count() / 1000) + " ms"
                            : std::string("static result ready");
-    });
+    };
+    report(50, outcome->status >= 400 ? kWarning : kInfo, answered, answered);
   } else {
-    if (scope.ReportsProgress()) scope.Progress(50, 100, "failed");
-    if (scope.Logs(kWarning)) {
-      scope.Log(kWarning, "capstan." + tool.name,
-                json::string("tool " + tool.name + ": " + outcome.error().message));
-    }
+    report(
+        50, kWarning, [] { return std::string("failed"); },
+        [&] { return outcome.error().message; });
   }
-  ToolOutcome out = ToolResultFor(std::move(outcome), what());
-  report(100, kInfo, [] { return std::string("done"); });
+  // Only the texts of failures name the call.
+  const bool success = outcome && outcome->status >= 200 && outcome->status < 400;
+  ToolOutcome out = ToolResultFor(std::move(outcome), success ? std::string() : what());
+  auto done = [] { return std::string("done"); };
+  report(100, kInfo, done, done);
   co_return out;
 }
 
