@@ -11,6 +11,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "core/utf8.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -327,11 +329,14 @@ void AppendJsonString(std::string& out, std::string_view text) {
   const std::size_t size = text.size();
   std::size_t extra = 0;
   std::size_t i = 0;
+  bool non_ascii = false;  // then the text must be checked to be UTF-8 (RFC 8259 §8.1)
 #if defined(__SSE2__)
   // Per-byte escape counts add up in a vector, flushed before a byte could overflow.
   Block counts = _mm_setzero_si128();
+  Block high = _mm_setzero_si128();
   for (unsigned room = 255; i + kBlock <= size; i += kBlock) {
     const Block block = LoadBlock(in + i);
+    high = _mm_or_si128(high, block);
     counts = _mm_sub_epi8(counts, EscapeBytes(block));
     for (unsigned control = BitMask(ControlBytes(block)); control != 0; control &= control - 1) {
       extra += EscapeGrowth(static_cast<unsigned char>(in[i + __builtin_ctz(control)])) - 1;
@@ -343,8 +348,21 @@ void AppendJsonString(std::string& out, std::string_view text) {
     }
   }
   extra += SumBytes(counts);
+  non_ascii = BitMask(high) != 0;
 #endif
-  for (; i < size; ++i) extra += EscapeGrowth(static_cast<unsigned char>(in[i]));
+  for (; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    extra += EscapeGrowth(c);
+    non_ascii |= c >= 0x80;
+  }
+  if (non_ascii && FindInvalidUtf8(text) != std::string_view::npos) {
+    // JSON text is UTF-8: ill-formed parts become U+FFFD (well-formed, so this recurses once).
+    std::string valid;
+    valid.reserve(size + 16);
+    AppendValidUtf8(valid, text);
+    AppendJsonString(out, valid);
+    return;
+  }
 
   const std::size_t start = out.size();
   const std::size_t length = size + extra + 2;

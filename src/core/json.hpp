@@ -35,6 +35,8 @@ void AppendJson(std::string& out, const json::value& value);
 void AppendJson(std::string& out, const json::object& object);
 
 // Appends `text` as a quoted JSON string, escaping quotes, backslashes and control characters.
+// JSON text is UTF-8 (RFC 8259 §8.1): ill-formed parts of `text` are written as U+FFFD
+// (core::AppendValidUtf8), so the output is always well-formed whatever bytes came in.
 void AppendJsonString(std::string& out, std::string_view text);
 
 [[nodiscard]] std::string SerializeJson(const json::value& value);

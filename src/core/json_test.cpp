@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
+
 namespace capstan::core {
 namespace {
 
@@ -51,10 +53,13 @@ TEST(JsonTest, KeepsKeyOrderAndEscapes) {
 
 // The escaper scans 16 bytes at a time; check it byte for byte against the plain definition of
 // a JSON string (RFC 8259 §7) on every byte value at every offset of a block, and on random text.
-std::string ReferenceQuote(std::string_view text) {
+// JSON text is UTF-8 (§8.1): ill-formed parts are U+FFFD (core::AppendValidUtf8, utf8_test).
+std::string ReferenceQuote(std::string_view raw) {
   static const std::map<unsigned char, std::string_view> kNamed = {
       {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"},
       {'\t', "\\t"}, {'\b', "\\b"},  {'\f', "\\f"}};
+  std::string text;
+  AppendValidUtf8(text, raw);
   std::string out = "\"";
   for (unsigned char c : text) {
     if (auto named = kNamed.find(c); named != kNamed.end()) {
@@ -96,12 +101,32 @@ TEST(JsonTest, AppendJsonStringMatchesTheReferenceOnRandomText) {
     std::string out;
     AppendJsonString(out, text);
     ASSERT_EQ(out, ReferenceQuote(text));
-    auto parsed = ParseJson(out);  // valid UTF-8 only; the alphabet's lone bytes may not be
-    if (parsed) {
-      ASSERT_TRUE(parsed->is_string());
-      EXPECT_EQ(std::string_view(parsed->get_string()), text);
-    }
+    // Always one JSON string, which reads back as the text (lone bytes as U+FFFD).
+    auto parsed = ParseJson(out);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    ASSERT_TRUE(parsed->is_string());
+    std::string valid;
+    AppendValidUtf8(valid, text);
+    EXPECT_EQ(std::string_view(parsed->get_string()), valid);
+    EXPECT_EQ(valid == text, FindInvalidUtf8(text) == std::string_view::npos);
   }
+}
+
+TEST(JsonTest, AppendJsonStringWritesIllFormedUtf8AsReplacementCharacters) {
+  std::string out;
+  AppendJsonString(out, "caf\xE9 \xFF \xC3\xA9 \xE2\x82");  // Latin-1 é, a stray byte, é, cut €
+  EXPECT_EQ(out, "\"caf\xEF\xBF\xBD \xEF\xBF\xBD \xC3\xA9 \xEF\xBF\xBD\"");
+  // Long text with one bad byte deep inside still goes through the block loops correctly.
+  std::string text(5000, 'q');
+  text[4321] = '\x80';
+  text[17] = '"';
+  out.clear();
+  AppendJsonString(out, text);
+  auto parsed = ParseJson(out);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  std::string expected = text;
+  expected.replace(4321, 1, "\xEF\xBF\xBD");
+  EXPECT_EQ(std::string_view(parsed->get_string()), expected);
 }
 
 TEST(JsonTest, RejectsDuplicateKeys) {

@@ -7,11 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
+
 namespace capstan::mapping {
 
-// Returns the offset of the first byte that is not part of a well-formed UTF-8 sequence
-// (overlong forms, surrogates and code points above U+10FFFF are ill-formed), or npos.
-[[nodiscard]] std::size_t FindInvalidUtf8(std::string_view text);
+// The offset of the first byte that is not well-formed UTF-8, or npos (core/utf8.hpp).
+using core::FindInvalidUtf8;
 
 // Decodes the code point starting at `text[pos]` of well-formed UTF-8 and advances `pos`.
 [[nodiscard]] char32_t DecodeUtf8(std::string_view text, std::size_t& pos);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
 #include "spec/loader.hpp"
 
 namespace capstan::mcp {
@@ -94,6 +95,26 @@ TEST(ToolResultFor, UpstreamErrorsCarryStatusAndBody) {
   std::string text = Text(r.result);
   EXPECT_NE(text.find("HTTP 404 Not Found"), std::string::npos);
   EXPECT_NE(text.find("not_found"), std::string::npos);
+}
+
+TEST(ToolResultFor, RepliesAreWellFormedUtf8WhateverTheUpstreamSent) {
+  // A Latin-1 error body, and a Latin-1 text/plain success: the reply is still JSON (UTF-8),
+  // the bytes that are not UTF-8 read as U+FFFD.
+  for (auto [status, is_json] : {std::pair{404, true}, std::pair{200, false}}) {
+    ToolOutcome r =
+        ToolResultFor(Upstream(status, "{\"message\":\"caf\xE9 \xFF\"}", is_json), "GET x");
+    auto parsed = core::ParseJson(core::SerializeJson(json::value(r.result)));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_NE(Text(parsed->as_object()).find("caf\xEF\xBF\xBD \xEF\xBF\xBD"), std::string::npos);
+  }
+  // A long error body is cut at 8 KiB before a character, never inside one: here an é would
+  // straddle the cut.
+  std::string body(8191, 'x');
+  body += "\xC3\xA9 and more";
+  std::string text = Text(ToolResultFor(Upstream(500, body, false), "GET x").result);
+  EXPECT_EQ(core::FindInvalidUtf8(text), std::string::npos);
+  EXPECT_NE(text.find(std::string(8191, 'x') + "... (truncated)"), std::string::npos)
+      << text.size();
 }
 
 TEST(ToolResultFor, TransportErrorsAreClear) {

@@ -130,7 +130,13 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
     if (!r.body.empty()) {
       text += ": ";
       if (r.body.size() > kMaxErrorBodyInText) {
-        text.append(r.body, 0, kMaxErrorBodyInText);
+        // Cut before a character, not inside one (the reply writer would make its start U+FFFD).
+        std::size_t cut = kMaxErrorBodyInText;
+        for (int back = 0; back < 3 && (static_cast<unsigned char>(r.body[cut]) & 0xC0) == 0x80;
+             ++back) {
+          --cut;
+        }
+        text.append(r.body, 0, cut);
         text += "... (truncated)";
       } else {
         text += r.body;

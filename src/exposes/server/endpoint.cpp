@@ -1,7 +1,6 @@
 #include "exposes/server/endpoint.hpp"
 
 #include "core/json.hpp"
-#include "mapping/utf8.hpp"
 
 namespace capstan::exposes {
 
@@ -82,29 +81,11 @@ int HttpStatusFor(core::ErrorCode code) {
   return 500;
 }
 
-namespace {
-
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  for (;;) {
-    std::size_t bad = mapping::FindInvalidUtf8(text);
-    if (bad == std::string_view::npos) {
-      out.append(text);
-      return out;
-    }
-    out.append(text.substr(0, bad));
-    out.append("\xEF\xBF\xBD");  // U+FFFD
-    text.remove_prefix(bad + 1);
-  }
-}
-
-}  // namespace
-
 http::Response JsonErrorResponse(int status, std::string_view type, std::string_view message) {
   std::string body = "{\"type\":";
   core::AppendJsonString(body, type);
   body += ",\"message\":";
-  core::AppendJsonString(body, ValidUtf8(message));
+  core::AppendJsonString(body, message);  // ill-formed UTF-8 becomes U+FFFD
   body += '}';
   return http::MakeResponse(status, std::move(body));
 }
