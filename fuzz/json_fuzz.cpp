@@ -3,7 +3,8 @@
 // value (same kinds, doubles bit for bit) and serialises to the same text again; a stricter depth
 // limit or allowing duplicate keys never changes an accepted value; and Boost.JSON's own parser
 // accepts everything ours accepts, with the same structure; core::IsJsonText (no tree) accepts the
-// same texts as the parser with duplicate keys allowed. Seeds: fuzz/corpus/json/.
+// same texts as the parser with duplicate keys allowed; any input written as a JSON string is a
+// well-formed JSON string of its UTF-8-repaired copy. Seeds: fuzz/corpus/json/.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/json.hpp"
+#include "core/utf8.hpp"
 
 namespace {
 
@@ -69,6 +71,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check(capstan::core::IsJsonText(text, kDepth) == lenient.has_value());
   auto shallow = capstan::core::ParseJson(text, {.max_depth = 4});
   if (shallow) Check(parsed && Same(*shallow, *parsed, false));
+
+  // Any bytes at all, written as a JSON string, make one JSON string (RFC 8259 §8.1: UTF-8,
+  // ill-formed parts as U+FFFD) that reads back as the text's well-formed copy.
+  std::string quoted;
+  capstan::core::AppendJsonString(quoted, text);
+  auto string = capstan::core::ParseJson(quoted);
+  Check(string.has_value() && string->is_string());
+  std::string valid;
+  capstan::core::AppendValidUtf8(valid, text);
+  Check(std::string_view(string->get_string()) == valid);
+  Check((valid == text) == (capstan::core::FindInvalidUtf8(text) == std::string_view::npos));
+
   if (!parsed) return 0;
 
   // Round trip: reparse equals, and the writer's output is canonical.
