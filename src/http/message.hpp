@@ -41,6 +41,10 @@ class Headers {
 // Case-insensitive ASCII comparison (HTTP header names, methods in Allow lists, ...).
 [[nodiscard]] bool IEquals(std::string_view a, std::string_view b);
 
+// Where `lower_needle` (lower-case ASCII) first occurs in `haystack`, ASCII case ignored, or npos.
+// For media types in Accept and Content-Type; no copy is made.
+[[nodiscard]] std::size_t IFind(std::string_view haystack, std::string_view lower_needle);
+
 struct Request {
   std::string method;  // as received, upper case for standard methods: "GET"
   std::string target;  // raw request-target: "/v1/jwts/abc?x=1"

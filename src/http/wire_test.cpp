@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/message.hpp"
+
 namespace capstan::http {
 namespace {
 
@@ -112,6 +114,21 @@ TEST(HeaderName, Token) {
 TEST(ReasonPhrase, Extended) {
   EXPECT_EQ(ReasonPhrase(417), "Expectation Failed");
   EXPECT_EQ(ReasonPhrase(505), "HTTP Version Not Supported");
+}
+
+TEST(Headers, CaseInsensitiveMatching) {
+  EXPECT_TRUE(IEquals("Content-Type", "content-TYPE"));
+  EXPECT_FALSE(IEquals("Content-Type", "Content-Typ"));
+  // IFind: a lower-case needle anywhere in a header value, ASCII case ignored.
+  EXPECT_EQ(IFind("Application/JSON, Text/Event-Stream", "text/event-stream"), 18u);
+  EXPECT_EQ(IFind("application/json", "application/json"), 0u);
+  EXPECT_EQ(IFind("*/*", "*/*"), 0u);
+  EXPECT_EQ(IFind("application/jso", "application/json"), std::string_view::npos);
+  EXPECT_EQ(IFind("", "x"), std::string_view::npos);
+  EXPECT_EQ(IFind("anything", ""), 0u);
+  EXPECT_EQ(IFind("text/event-streax, text/event-stream", "text/event-stream"), 19u);
+  // Only ASCII letters fold: bytes above 0x7F are compared as they are.
+  EXPECT_EQ(IFind("\xC3\x89T\xC3\x89", "\xC3\xA9t"), std::string_view::npos);
 }
 
 }  // namespace

@@ -159,10 +159,9 @@ bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allo
 }
 
 bool PrefersEventStream(std::string_view accept) {
-  std::string lower = Lower(accept);
-  std::size_t sse = lower.find("text/event-stream");
-  std::size_t json = lower.find("application/json");
-  return sse != std::string::npos && (json == std::string::npos || sse < json);
+  const std::size_t sse = http::IFind(accept, "text/event-stream");
+  const std::size_t json = http::IFind(accept, "application/json");
+  return sse != std::string_view::npos && (json == std::string_view::npos || sse < json);
 }
 
 }  // namespace capstan::mcp

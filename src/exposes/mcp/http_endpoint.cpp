@@ -22,12 +22,8 @@ http::Response RpcError(int status, int code, std::string_view message,
   return http::MakeResponse(status, ErrorText(id, code, message, data));
 }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  std::string lower(haystack);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower.find(needle) != std::string::npos;
+bool Contains(std::string_view haystack, std::string_view lower_needle) {
+  return http::IFind(haystack, lower_needle) != std::string_view::npos;
 }
 
 json::value SupportedData() {
@@ -190,7 +186,7 @@ class HttpEndpoint final : public exposes::Endpoint,
   // ---- POST ----------------------------------------------------------------------------------
 
   asio::awaitable<http::Response> Post(http::Request& request) {
-    std::string accept(request.headers.Get("Accept").value_or(""));
+    const std::string_view accept = request.headers.Get("Accept").value_or("");
     bool any = Contains(accept, "*/*");
     if (!(any || Contains(accept, "application/json")) ||
         !(any || Contains(accept, "text/event-stream"))) {
