@@ -227,6 +227,21 @@ bench_round_median() {
   bench_median "$format" "${values[@]}"
 }
 
+# bench_round_order ROUND TARGET... → the targets, one per line, rotated by ROUND - 1: each
+# target runs first in one round and after each other one in another, so that what a run leaves
+# behind (a Node server still draining its queue, a cold cache) does not always land on the same
+# target.
+bench_round_order() {
+  local round=$1
+  shift
+  local targets=("$@") i n=$#
+  for ((i = 0; i < n; i++)); do echo "${targets[(i + round - 1) % n]}"; done
+}
+
+# bench_settle: a SETTLE-long pause (default 2 s) before a measured run, for the previous run's
+# servers to drain what they still had queued.
+bench_settle() { sleep "${SETTLE:-2}"; }
+
 # bench_rounds → ROUNDS from the environment (default 3), checked to be a positive integer.
 bench_rounds() {
   local n=${ROUNDS:-3}

@@ -10,8 +10,8 @@
 #
 # Usage: bench/mcp.sh            (build first: scripts/build release; scripts/npm-install)
 # Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), ROUNDS (3), WARMUP (2s),
-#   CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin),
-#   NODE (node).
+#   SETTLE (2s), CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR
+#   (build/release/bin), NODE (node).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -82,7 +82,8 @@ for kind in ${UPSTREAMS:-static sim}; do
   bench_warm "${url[ts-sdk]}" "${script[@]}"
   bench_warm "${url[capstan-rest]}"
   for ((round = 1; round <= rounds; round++)); do
-    for target in "${targets[@]}"; do
+    for target in $(bench_round_order "$round" "${targets[@]}"); do
+      bench_settle
       args=()
       [[ $target != capstan-rest ]] && args=("${script[@]}")
       read -r r a b n c < <(BENCH_WRK_LOG=$log bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
@@ -90,7 +91,10 @@ for kind in ${UPSTREAMS:-static sim}; do
       ((${#args[@]})) && e=$(bench_mcp_errors "$log")
       k="$target $round"
       rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n errors[$k]=$e cpu[$k]=$c
-      row "$kind" "$round" "$target" "$r" "$a" "$b" "$n" "$e" "$c"
+    done
+    for target in "${targets[@]}"; do
+      k="$target $round"
+      row "$kind" "$round" "$target" "${rps[$k]}" "${p50[$k]}" "${p99[$k]}" "${bad[$k]}" "${errors[$k]}" "${cpu[$k]}"
     done
   done
   median() { bench_round_median "$@"; }

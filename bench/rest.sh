@@ -7,7 +7,8 @@
 #
 # Usage: bench/rest.sh            (build first: scripts/build release)
 # Environment: DURATION (10s), CONNECTIONS (64), WRK_THREADS (2), ROUNDS (3), WARMUP (2s),
-#   CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR (build/release/bin).
+#   SETTLE (2s), CAPSTAN_THREADS (cores), UPSTREAMS ("static sim"), CAPSTAN_BIN_DIR
+#   (build/release/bin).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -56,16 +57,20 @@ for kind in ${UPSTREAMS:-static sim}; do
     bench_warm "${url[$target]}" "${auth[@]}"
   done
   for ((round = 1; round <= rounds; round++)); do
-    for target in "${targets[@]}"; do
+    for target in $(bench_round_order "$round" "${targets[@]}"); do
+      bench_settle
       # Only the upstream itself is given the token; the proxies inject their own.
       args=()
       [[ $target == direct ]] && args=("${auth[@]}")
       read -r r a b n c < <(bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
       k="$target $round"
       rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c
+    done
+    for target in "${targets[@]}"; do
+      k="$target $round"
       added=-
-      [[ $target != direct ]] && added=$(awk -v x="$a" -v y="${p50[direct $round]}" 'BEGIN { printf "%.3f", x - y }')
-      row "$kind" "$round" "$target" "$r" "$a" "$b" "$n" "$added" "$c"
+      [[ $target != direct ]] && added=$(awk -v x="${p50[$k]}" -v y="${p50[direct $round]}" 'BEGIN { printf "%.3f", x - y }')
+      row "$kind" "$round" "$target" "${rps[$k]}" "${p50[$k]}" "${p99[$k]}" "${bad[$k]}" "$added" "${cpu[$k]}"
     done
   done
   median() { bench_round_median "$@"; }
