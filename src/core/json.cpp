@@ -15,6 +15,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <tmmintrin.h>
 #endif
 
 namespace capstan::core {
@@ -91,6 +92,56 @@ std::size_t SumBytes(Block counts) {
   const Block sums = _mm_sad_epu8(counts, _mm_setzero_si128());
   return static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
          static_cast<std::size_t>(_mm_extract_epi16(sums, 4));
+}
+
+// For the 8 bytes of half a block and the 8-bit mask of those among them that are quotes or
+// backslashes: where each output byte comes from (-128: nowhere, a zero), the backslashes to put
+// in those holes, and how many bytes come out (8 plus one per marked byte).
+struct ExpandTables {
+  std::array<std::array<std::int8_t, 16>, 256> shuffle{};
+  std::array<std::array<char, 16>, 256> backslashes{};
+  std::array<unsigned char, 256> width{};
+};
+
+constexpr ExpandTables kExpand = [] {
+  ExpandTables t;
+  for (int mask = 0; mask < 256; ++mask) {
+    int out = 0;
+    for (int j = 0; j < 8; ++j) {
+      if ((mask >> j) & 1) {
+        t.shuffle[mask][out] = -128;
+        t.backslashes[mask][out] = '\\';
+        ++out;
+      }
+      t.shuffle[mask][out++] = static_cast<std::int8_t>(j);
+    }
+    t.width[mask] = static_cast<unsigned char>(out);
+    for (; out < 16; ++out) t.shuffle[mask][out] = -128;
+  }
+  return t;
+}();
+
+// Writes 8 bytes (the low half of `bytes`), a backslash before each one marked in `bits`, at
+// `p` with one byte shuffle; returns the end of what it wrote, having stored 16 bytes.
+__attribute__((target("ssse3"))) char* WriteQuotedHalf(char* p, Block bytes, unsigned bits) {
+  const Block order = LoadBlock(reinterpret_cast<const char*>(kExpand.shuffle[bits].data()));
+  const Block slashes = LoadBlock(kExpand.backslashes[bits].data());
+  StoreBlock(p, _mm_or_si128(_mm_shuffle_epi8(bytes, order), slashes));
+  return p + kExpand.width[bits];
+}
+
+// Writes a block whose only escapes are quotes and backslashes (bits of `mask`) at `p`: ~10
+// instructions per 8 bytes instead of a branch per escape. May store up to 16 bytes past what
+// it returns.
+char* WriteQuotedBlock(char* p, Block block, unsigned mask) {
+  p = WriteQuotedHalf(p, block, mask & 0xFF);
+  return WriteQuotedHalf(p, _mm_srli_si128(block, 8), mask >> 8);
+}
+
+// SSSE3 (pshufb) is on every x86-64 made since 2006, but not in the x86-64 baseline.
+bool HasSsse3() {
+  static const bool has = __builtin_cpu_supports("ssse3");
+  return has;
 }
 #endif
 
@@ -373,12 +424,17 @@ void AppendJsonString(std::string& out, std::string_view text) {
 #if defined(__SSE2__)
   // A block with escapes copies its runs as whole blocks read from inside the run, which may
   // reach 16 bytes past the block: the last whole block goes the byte-by-byte way instead.
+  const bool shuffle = HasSsse3();
   for (; i + kBlock <= size; i += kBlock) {
     const Block block = LoadBlock(in + i);
     unsigned mask = BitMask(EscapeBytes(block));
     if (mask == 0) {
       StoreBlock(p, block);
       p += kBlock;
+      continue;
+    }
+    if (shuffle && BitMask(ControlBytes(block)) == 0) {
+      p = WriteQuotedBlock(p, block, mask);
       continue;
     }
     if (i + 2 * kBlock > size) break;
