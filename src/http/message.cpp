@@ -4,12 +4,17 @@
 
 namespace capstan::http {
 
+namespace {
+
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
 std::size_t IFind(std::string_view haystack, std::string_view lower_needle) {
   if (lower_needle.size() > haystack.size()) return std::string_view::npos;
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   for (std::size_t at = 0; at + lower_needle.size() <= haystack.size(); ++at) {
     std::size_t k = 0;
-    while (k < lower_needle.size() && lower(haystack[at + k]) == lower_needle[k]) ++k;
+    while (k < lower_needle.size() && LowerAscii(haystack[at + k]) == lower_needle[k]) ++k;
     if (k == lower_needle.size()) return at;
   }
   return std::string_view::npos;
@@ -18,11 +23,7 @@ std::size_t IFind(std::string_view haystack, std::string_view lower_needle) {
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
   }
   return true;
 }

@@ -1,6 +1,6 @@
 #include "exposes/server/endpoint.hpp"
 
-#include "core/json.hpp"
+#include "http/wire.hpp"
 
 namespace capstan::exposes {
 
@@ -82,12 +82,7 @@ int HttpStatusFor(core::ErrorCode code) {
 }
 
 http::Response JsonErrorResponse(int status, std::string_view type, std::string_view message) {
-  std::string body = "{\"type\":";
-  core::AppendJsonString(body, type);
-  body += ",\"message\":";
-  core::AppendJsonString(body, message);  // ill-formed UTF-8 becomes U+FFFD
-  body += '}';
-  return http::MakeResponse(status, std::move(body));
+  return http::ErrorResponse(status, type, message);  // ill-formed UTF-8 becomes U+FFFD
 }
 
 http::Response ErrorResponse(const core::Error& error) {
