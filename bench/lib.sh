@@ -242,6 +242,17 @@ bench_round_order() {
 # servers to drain what they still had queued.
 bench_settle() { sleep "${SETTLE:-2}"; }
 
+# bench_measure TARGET ROUND URL PID [WRK ARGS...]: after a SETTLE pause, one wrk run of URL
+# with the CPU time of PID (bench_wrk_cpu); stores req/s, p50, p99, non-2xx and cpu µs/req under
+# "TARGET ROUND" in the caller's associative arrays rps, p50, p99, bad and cpu.
+bench_measure() {
+  local k="$1 $2" url=$3 pid=$4 r a b n c
+  shift 4
+  bench_settle
+  read -r r a b n c < <(bench_wrk_cpu "$pid" "$url" "$@")
+  rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c
+}
+
 # bench_rounds → ROUNDS from the environment (default 3), checked to be a positive integer.
 bench_rounds() {
   local n=${ROUNDS:-3}

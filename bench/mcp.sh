@@ -83,14 +83,11 @@ for kind in ${UPSTREAMS:-static sim}; do
   bench_warm "${url[capstan-rest]}"
   for ((round = 1; round <= rounds; round++)); do
     for target in $(bench_round_order "$round" "${targets[@]}"); do
-      bench_settle
       args=()
       [[ $target != capstan-rest ]] && args=("${script[@]}")
-      read -r r a b n c < <(BENCH_WRK_LOG=$log bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
-      e=-
-      ((${#args[@]})) && e=$(bench_mcp_errors "$log")
-      k="$target $round"
-      rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n errors[$k]=$e cpu[$k]=$c
+      BENCH_WRK_LOG=$log bench_measure "$target" "$round" "${url[$target]}" "${pid[$target]}" "${args[@]}"
+      errors[$target $round]=-
+      ((${#args[@]})) && errors[$target $round]=$(bench_mcp_errors "$log")
     done
     for target in "${targets[@]}"; do
       k="$target $round"

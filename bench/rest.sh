@@ -58,13 +58,10 @@ for kind in ${UPSTREAMS:-static sim}; do
   done
   for ((round = 1; round <= rounds; round++)); do
     for target in $(bench_round_order "$round" "${targets[@]}"); do
-      bench_settle
       # Only the upstream itself is given the token; the proxies inject their own.
       args=()
       [[ $target == direct ]] && args=("${auth[@]}")
-      read -r r a b n c < <(bench_wrk_cpu "${pid[$target]}" "${url[$target]}" "${args[@]}")
-      k="$target $round"
-      rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c
+      bench_measure "$target" "$round" "${url[$target]}" "${pid[$target]}" "${args[@]}"
     done
     for target in "${targets[@]}"; do
       k="$target $round"
