@@ -296,8 +296,9 @@ void AppendDouble(std::string& out, double d) {
   if (s.find_first_of(".eE") == std::string_view::npos) out += ".0";
 }
 
-// Accepts every event: the parser itself checks the grammar, UTF-8 and depth. Numbers that
-// std::from_chars cannot hold are refused, as ParseJson refuses them.
+// Accepts every event: the parser itself checks the grammar, UTF-8 and depth. With kExact,
+// numbers that std::from_chars cannot hold are refused, as ParseJson refuses them.
+template <bool kExact>
 class Validator {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -317,12 +318,13 @@ class Validator {
   bool on_key_part(json::string_view, std::size_t, ec_t&) { return true; }
   bool on_key(json::string_view, std::size_t, ec_t&) { return true; }
   bool on_number_part(json::string_view s, ec_t&) {
-    number_.append(s.data(), s.size());
+    if constexpr (kExact) number_.append(s.data(), s.size());
     return true;
   }
   bool on_int64(std::int64_t, json::string_view, ec_t&) { return Clear(); }
   bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return Clear(); }
   bool on_double(double, json::string_view s, ec_t& ec) {
+    if constexpr (!kExact) return true;
     number_.append(s.data(), s.size());
     if (!ExactDouble(number_)) {
       ec = make_error_code(json::error::exponent_overflow);
@@ -343,15 +345,24 @@ class Validator {
   std::string number_;
 };
 
-}  // namespace
-
-bool IsJsonText(std::string_view text, std::size_t max_depth) {
+template <bool kExact>
+bool Validate(std::string_view text, std::size_t max_depth) {
   json::parse_options popts;
   popts.max_depth = max_depth;
-  json::basic_parser<Validator> parser(popts);
+  json::basic_parser<Validator<kExact>> parser(popts);
   boost::system::error_code ec;
   std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   return !ec && n == text.size();
+}
+
+}  // namespace
+
+bool IsJsonText(std::string_view text, std::size_t max_depth) {
+  return Validate<true>(text, max_depth);
+}
+
+bool IsJsonGrammar(std::string_view text, std::size_t max_depth) {
+  return Validate<false>(text, max_depth);
 }
 
 Result<json::value> ParseJson(std::string_view text, const JsonParseOptions& options,

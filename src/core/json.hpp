@@ -29,6 +29,10 @@ struct JsonParseOptions {
 // checked without building a tree: for bodies that are passed on byte for byte inside JSON.
 [[nodiscard]] bool IsJsonText(std::string_view text, std::size_t max_depth = 256);
 
+// Whether `text` is one JSON text by RFC 8259's grammar alone (UTF-8 and depth checked; numbers
+// of any size, 1e400 included): for bodies passed on byte for byte to clients that parse them.
+[[nodiscard]] bool IsJsonGrammar(std::string_view text, std::size_t max_depth = 256);
+
 // Appends the compact serialisation of `value` to `out`. Doubles use the shortest form that
 // parses back to the same double, and keep a fraction or exponent (3.0 stays "3.0").
 void AppendJson(std::string& out, const json::value& value);

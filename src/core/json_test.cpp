@@ -233,6 +233,12 @@ TEST(JsonTest, IsJsonTextAgreesWithParseJson) {
                                           "\"abcdefghijklmnopqrstuvwxyz"};
   for (const std::string& text : texts) {
     EXPECT_EQ(IsJsonText(text), ParseJson(text).has_value()) << text.substr(0, 40);
+    // The grammar-only check differs from it on number range alone.
+    const bool numbers =
+        !text.empty() && text[0] != '"' && text.find_first_of("eE0123456789") != std::string::npos;
+    if (!numbers) {
+      EXPECT_EQ(IsJsonGrammar(text), IsJsonText(text)) << text.substr(0, 40);
+    }
   }
   // The depth limit counts arrays and objects alike, as ParseJson does.
   for (int depth = 1; depth <= 6; ++depth) {
@@ -246,6 +252,20 @@ TEST(JsonTest, IsJsonTextAgreesWithParseJson) {
   }
   EXPECT_TRUE(IsJsonText(R"({"a":1,"a":2})"));  // the one intended difference
   EXPECT_FALSE(ParseJson(R"({"a":1,"a":2})"));
+}
+
+TEST(JsonTest, IsJsonGrammarTakesNumbersOfAnySizeAndNothingElseMore) {
+  for (const char* text : {"1e400", "[-1e400, 1E+99999, 0.1e-99999]", R"({"a":1e400,"b":[1,2]})",
+                           "123456789012345678901234567890"}) {
+    EXPECT_TRUE(IsJsonGrammar(text)) << text;
+  }
+  EXPECT_FALSE(IsJsonText("1e400"));
+  for (const char* text :
+       {R"({"jwts":[)", "1e", "01", "[1e400", "1e400 2", "-", "{\"a\":\"\xff\"}"}) {
+    EXPECT_FALSE(IsJsonGrammar(text)) << text;
+  }
+  EXPECT_FALSE(IsJsonGrammar("[[[1]]]", 2));
+  EXPECT_TRUE(IsJsonGrammar("[[1]]", 2));
 }
 
 }  // namespace

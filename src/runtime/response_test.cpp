@@ -208,6 +208,30 @@ TEST(MapResponseTest, ErrorStatusesKeepTheUpstreamBodyAndStatus) {
   EXPECT_EQ(redirect->status, 302);
 }
 
+TEST(MapResponseTest, AnIdentityMappingRefusesABodyThatIsNotOneJsonText) {
+  auto identity = Compile(R"([{"type":"object","mapping":"$."}])");
+  ASSERT_TRUE(identity.identity());
+  auto none = Compile("[]");
+  for (const OutputMapping* m : {&identity, &none}) {
+    for (const char* body : {R"({"jwts":[)", R"({"a":1} {"b":2})", "{\"a\":\"\xff\"}", "nul"}) {
+      auto mapped = MapResponse(Response(200, body), *m, spec::OutputRawFormat::kJson, {});
+      ASSERT_FALSE(mapped) << body;
+      EXPECT_EQ(mapped.error().code, core::ErrorCode::kUpstreamError) << body;
+      EXPECT_NE(mapped.error().message.find("not one JSON text"), std::string::npos);
+    }
+    auto fine =
+        MapResponse(Response(200, R"( {"jwts":[]} )"), *m, spec::OutputRawFormat::kJson, {});
+    ASSERT_TRUE(fine);
+    EXPECT_TRUE(fine->json_verified);
+    EXPECT_EQ(fine->body, R"( {"jwts":[]} )");  // still byte for byte
+  }
+  // Error statuses keep their bodies whatever they are (the upstream's envelope, or not JSON).
+  auto error = MapResponse(Response(500, R"({"cut":)"), identity, spec::OutputRawFormat::kJson, {});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->body, R"({"cut":)");
+  EXPECT_FALSE(error->json_verified);
+}
+
 TEST(MapResponseTest, EmptySuccessAndNonJsonSuccess) {
   auto m = Compile(R"([{"type":"string","mapping":"$.a"}])");
   auto empty = MapResponse(Response(204, ""), m, spec::OutputRawFormat::kJson, {});

@@ -141,17 +141,24 @@ core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
   }
   out.is_json = true;
   out.content_type = "application/json";
+  auto not_json = [&] {
+    return Fail(ErrorCode::kUpstreamError, "upstream answered " + std::to_string(response.status) +
+                                               " with a body that is not one JSON text "
+                                               "(Content-Type: " +
+                                               (content_type.empty() ? "none" : content_type) +
+                                               ")");
+  };
   if (output.identity() && IsJsonContentType(content_type)) {
-    out.body = std::move(response.body);  // byte for byte
+    // Byte for byte, once the bytes are known to be one JSON text: a cut or garbled body is an
+    // invalid upstream answer (502), never a 200 the client cannot parse.
+    if (!core::IsJsonGrammar(response.body)) return not_json();
+    out.json_verified = true;
+    out.body = std::move(response.body);
     return out;
   }
   auto parsed = core::ParseJson(response.body);
-  if (!parsed) {
-    return Fail(ErrorCode::kUpstreamError, "upstream answered " + std::to_string(response.status) +
-                                               " with a body that is not JSON (Content-Type: " +
-                                               (content_type.empty() ? "none" : content_type) +
-                                               ")");
-  }
+  if (!parsed) return not_json();
+  out.json_verified = true;
   if (output.identity()) {
     out.body = std::move(response.body);
     return out;
@@ -354,6 +361,7 @@ asio::awaitable<core::Result<InvocationResult>> Invocation::Execute(
     if (!mapped) co_return Fail(ErrorCode::kMappingFailed, mapped.error().message);
     InvocationResult result;
     result.is_json = true;
+    result.json_verified = true;
     result.content_type = "application/json";
     result.body = core::SerializeJson(*mapped);
     co_return result;

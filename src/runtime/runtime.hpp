@@ -48,9 +48,10 @@ struct CallContext {
 struct InvocationResult {
   int status = 200;
   std::string body;
-  std::string content_type;  // "application/json" for JSON results, else the upstream's
-  bool is_json = false;      // body is JSON text
-  int upstream_status = 0;   // 0 for mock results
+  std::string content_type;    // "application/json" for JSON results, else the upstream's
+  bool is_json = false;        // body is JSON text
+  bool json_verified = false;  // body is known to be one JSON text (core::IsJsonGrammar holds)
+  int upstream_status = 0;     // 0 for mock results
   std::chrono::microseconds upstream_time{0};
 };
 

@@ -332,6 +332,8 @@ const FaultCase kFaults[] = {
      "malformed response from http://127.0.0.1:\\d+: unexpected 101 Switching Protocols"},
     {"StatusOutOfRange", "http", "badcode", 502, "upstream_error", kBadAnswer,
      "malformed response from http://127.0.0.1:\\d+: status 999"},
+    {"InvalidJsonBody", "http", "truncjson", 502, "upstream_error", kBadAnswer,
+     "upstream answered 200 with a body that is not one JSON text"},
     {"UntrustedCertificate", "https", "ok", 502, "upstream_unavailable", kUnreachable,
      "TLS handshake with https://127.0.0.1:\\d+ failed: certificate verification: self.signed"},
 };

@@ -25,6 +25,8 @@
 //   stray        the ok answer followed by a second, unasked-for one on the same connection
 //   switching    101 Switching Protocols (capstan never asked for an upgrade), then close
 //   badcode      status 999, then close
+//   truncjson    200, application/json, Content-Length 9, body `{"jwts":[` (complete framing, a
+//                cut JSON text), keep-alive
 // GET /__stats answers counters as JSON, for the harness's leak checks: connections open, hanging
 // (hang or slow, waiting on the peer), idle (keep-alive, waiting for a request) and accepted,
 // requests read, huge_sent (body bytes of the last huge answer) and tls_failed (handshakes).
@@ -253,6 +255,10 @@ bool Answer(Conn& conn, const std::string& mode, const std::string& request) {
   if (mode == "badcode") {
     conn.Write("HTTP/1.1 999 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
     return false;
+  }
+  if (mode == "truncjson") {
+    return conn.Write(Head(200, "Content-Type: application/json\r\nContent-Length: 9\r\n") +
+                      R"({"jwts":[)");
   }
   static const std::string unknown = R"({"message":"unknown mode","type":"not_found"})";
   conn.Write(Head(404, "Content-Type: application/json\r\nContent-Length: " +

@@ -98,9 +98,10 @@ asio::awaitable<core::Result<json::value>> RequestScope::AskClient(std::string_v
 // ---- tool results -----------------------------------------------------------------------------
 
 // Whether `body` is JSON text whose value is one object.
-static bool IsJsonObjectText(const std::string& body) {
+// `verified`: the runtime has already checked that it is one JSON text (core::IsJsonGrammar).
+static bool IsJsonObjectText(const std::string& body, bool verified) {
   std::size_t first = body.find_first_not_of(" \t\r\n");
-  return first != std::string::npos && body[first] == '{' && core::IsJsonText(body);
+  return first != std::string::npos && body[first] == '{' && (verified || core::IsJsonText(body));
 }
 
 // The text of a failed call.
@@ -150,7 +151,7 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
         "Success: the upstream API answered " + StatusText(r.status) + " with no content.", false);
     return out;
   }
-  if (r.is_json && IsJsonObjectText(r.body)) {
+  if (r.is_json && IsJsonObjectText(r.body, r.json_verified)) {
     // The common case: the text copy and the structured copy are the same bytes, written into
     // the reply as they are (escaped for the text), without building a tree or copying them.
     out.structured_raw = std::move(r.body);
