@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"capstan: serve Naftiko capabilities over REST and MCP"};
-  app.set_version_flag("--version", "capstan 0.1.0");
+  app.set_version_flag("--version", "capstan " CAPSTAN_VERSION);
   app.require_subcommand(0, 1);
 
   capstan::cli::ValidateArgs validate_args;
@@ -25,12 +25,14 @@ int main(int argc, char** argv) {
 
   auto add_runtime_options = [](CLI::App* cmd, capstan::cli::RuntimeArgs& args) {
     cmd->add_option("--base-uri", args.base_uris,
-                    "Override a consumes baseUri: NS=URL (repeatable; env CAPSTAN_BASE_URI_<NS>)");
+                    "Override a consumes baseUri: NS=URL (repeatable; env CAPSTAN_BASE_URI_<NS>)")
+        ->allow_extra_args(false);
     cmd->add_option("--ca-file", args.ca_file,
                     "Extra trusted CA bundle (PEM) for upstream TLS (env CAPSTAN_CA_FILE)");
     cmd->add_option("--timeout-ms", args.timeouts,
                     "Upstream total timeout in milliseconds: MS for every consumes namespace, or "
-                    "NS=MS for one (repeatable)");
+                    "NS=MS for one (repeatable)")
+        ->allow_extra_args(false);
   };
 
   capstan::cli::ServeArgs serve_args;
@@ -40,8 +42,10 @@ int main(int argc, char** argv) {
   serve->add_option("--address", serve_args.address,
                     "Bind every adapter to this address (default: the spec's, else 127.0.0.1; "
                     "env CAPSTAN_ADDRESS)");
-  serve->add_option("--port", serve_args.ports,
-                    "Override an adapter's port: NS=PORT, 0 = ephemeral (env CAPSTAN_PORT_<NS>)");
+  serve
+      ->add_option("--port", serve_args.ports,
+                   "Override an adapter's port: NS=PORT, 0 = ephemeral (env CAPSTAN_PORT_<NS>)")
+      ->allow_extra_args(false);
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
   serve->add_flag("--stdio", serve_args.stdio,
@@ -51,11 +55,15 @@ int main(int argc, char** argv) {
   serve->add_flag("--conformance-fixtures", serve_args.conformance_fixtures,
                   "Also serve the MCP conformance-suite fixtures (port: --port "
                   "conformance-fixtures=N, default ephemeral)");
-  serve->add_option("--mcp-allowed-host", serve_args.mcp_allowed_hosts,
-                    "Host names accepted in Host (repeatable; default localhost, 127.0.0.1, "
-                    "[::1]; * = any)");
-  serve->add_option("--mcp-allowed-origin", serve_args.mcp_allowed_origins,
-                    "Origins accepted in Origin (repeatable; default the loopback names; * = any)");
+  serve
+      ->add_option("--mcp-allowed-host", serve_args.mcp_allowed_hosts,
+                   "Host names accepted in Host (repeatable; default localhost, 127.0.0.1, "
+                   "[::1]; * = any)")
+      ->allow_extra_args(false);
+  serve
+      ->add_option("--mcp-allowed-origin", serve_args.mcp_allowed_origins,
+                   "Origins accepted in Origin (repeatable; default the loopback names; * = any)")
+      ->allow_extra_args(false);
   serve->add_option("--mcp-session-key", serve_args.mcp_session_key,
                     "HMAC key for MCP session ids, shared by replicas (env "
                     "CAPSTAN_MCP_SESSION_KEY; default random per process)");
@@ -69,6 +77,13 @@ int main(int argc, char** argv) {
                    "Capability file (default: the one in ./capabilities consuming NAMESPACE)");
   add_runtime_options(call, call_args.runtime);
 
+  capstan::cli::VersionArgs version_args;
+  CLI::App* version = app.add_subcommand(
+      "version", "Print the release, commit, compiler, library versions and event backend");
+  version->add_option("--format", version_args.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_val("text");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +95,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return capstan::cli::RunValidate(validate_args, std::cout, std::cerr);
   if (serve->parsed()) return capstan::cli::RunServe(serve_args, std::cout, std::cerr);
   if (call->parsed()) return capstan::cli::RunCall(call_args, std::cout, std::cerr);
+  if (version->parsed()) return capstan::cli::RunVersion(version_args, std::cout, std::cerr);
   std::cout << app.help();
   return 0;
 }
