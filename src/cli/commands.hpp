@@ -25,4 +25,12 @@ struct ValidateArgs {
 // (warnings allowed), 1 if one has, 2 if a file could not be read.
 int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
 
+struct VersionArgs {
+  std::string format = "text";  // "text" or "json"
+};
+
+// `capstan version [--format text|json]`: the release, the commit of the build ("-dirty" when
+// built from changed files), compiler, Boost and OpenSSL versions, event backend, sanitizers.
+int RunVersion(const VersionArgs& args, std::ostream& out, std::ostream& err);
+
 }  // namespace capstan::cli
