@@ -21,8 +21,9 @@ struct Query;
 
 struct JsonPathOptions {
   // Also accept the Jayway/Naftiko spellings found in capability files: "$." meaning the root,
-  // a dot before a bracket ("$.['a']", "$.[0]") and whitespace around the query. Everything the
-  // RFC accepts keeps its RFC meaning.
+  // a dot before a bracket ("$.['a']", "$.[0]"), '-' inside a dot-shorthand name
+  // ("$.get-ship.imo", as Jayway reads step names) and whitespace around the query. Everything
+  // the RFC accepts keeps its RFC meaning.
   bool lenient = false;
 };
 

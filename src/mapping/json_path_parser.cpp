@@ -193,7 +193,8 @@ class Parser {
       selector.kind = ast::SelectorKind::kWildcard;
     } else if (!AtEnd() && IsNameFirst(Peek())) {
       std::size_t start = pos_;
-      while (!AtEnd() && IsNameChar(Peek())) ++pos_;
+      // Lenient: Jayway also takes '-' inside a shorthand name ("$.get-ship.imo", step names).
+      while (!AtEnd() && (IsNameChar(Peek()) || (lenient_ && Peek() == '-'))) ++pos_;
       selector.kind = ast::SelectorKind::kName;
       selector.name = std::string(text_.substr(start, pos_ - start));
     } else {

@@ -59,6 +59,22 @@ TEST(JsonPathTest, LenientRootWithTrailingDot) {
   EXPECT_FALSE(JsonPath::ParseLenient(""));
 }
 
+TEST(JsonPathTest, LenientTakesDashesInsideShorthandNames) {
+  json::value doc = Doc(R"({"get-ship":{"imo-number":"IMO-1","a":2},"get":{"x":1}})");
+  auto path = JsonPath::ParseLenient("$.get-ship.imo-number");
+  ASSERT_TRUE(path) << path.error().message;
+  ASSERT_EQ(path->Evaluate(doc).size(), 1u);
+  EXPECT_EQ(path->Evaluate(doc)[0]->as_string(), "IMO-1");
+  EXPECT_TRUE(path->IsSingular());
+  // Strict RFC 9535 keeps refusing it; a name may not start with '-' even when lenient.
+  EXPECT_FALSE(JsonPath::Parse("$.get-ship"));
+  EXPECT_FALSE(JsonPath::ParseLenient("$.-a"));
+  EXPECT_FALSE(JsonPath::ParseLenient("$.a.-"));
+  auto in_filter = JsonPath::ParseLenient("$[?@.get-ship]");
+  ASSERT_TRUE(in_filter) << in_filter.error().message;
+  EXPECT_EQ(in_filter->Evaluate(Doc(R"([{"get-ship":1},{"get":2}])")).size(), 1u);
+}
+
 TEST(JsonPathTest, LenientAcceptsJaywayForms) {
   json::value doc = Doc(R"({"a":{"b":[10,20]}})");
   EXPECT_EQ(JsonPath::ParseLenient("  $. ")->Evaluate(doc).size(), 1u);

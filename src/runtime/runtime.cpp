@@ -176,52 +176,82 @@ core::Result<std::shared_ptr<const Invocation>> Invocation::Compile(const Runtim
   auto inv = std::make_shared<Invocation>();
   inv->runtime_ = &runtime;
   inv->what_ = def.what;
-  if (def.call) {
-    inv->operation_ = runtime.FindOperation(*def.call);
-    if (!inv->operation_) {
+
+  std::vector<std::string> extra_namespaces = def.input_namespaces;
+  if (def.ref) {
+    // A ref takes the aggregate function's logic and, unless the adapter declares its own, its
+    // inputs (AggregateRefResolver in the reference engine).
+    const spec::AggregateFunction* fn = spec::ResolveRef(runtime.capability(), *def.ref);
+    if (fn == nullptr) {
       return Fail(ErrorCode::kNotFound,
-                  def.what + ": call '" + *def.call + "' names no consumed operation");
+                  def.what + ": ref '" + *def.ref + "' names no aggregate function");
     }
-  }
-  auto output = OutputMapping::Compile(def.outputs);
-  if (!output) return Fail(ErrorCode::kInvalidArgument, def.what + ": " + output.error().message);
-  inv->output_ = std::move(*output);
-  if (!inv->operation_ && !inv->output_.mock_only()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                def.what +
-                    ": neither a call nor static output values (steps and ref are not "
-                    "supported yet)");
+    inv->function_ = fn;
+    extra_namespaces.push_back(def.ref->substr(0, def.ref->find('.')));
+    if (!def.call && def.steps.empty()) {
+      if (fn->call) def.call = fn->call->target;
+      def.with = fn->with;
+      def.steps = fn->steps;
+      def.mappings = fn->mappings;
+      if (def.outputs.empty()) def.outputs = fn->output_parameters;
+    }
+    if (def.rest_inputs.empty() && def.tool_inputs.empty()) {
+      if (def.rest_method) {
+        for (const spec::McpToolInputParameter& p : fn->input_parameters) {
+          spec::ExposedInputParameter in;
+          in.source = p.source;
+          in.name = p.name;
+          in.type = p.type;
+          in.description = p.description;
+          const bool in_route =
+              std::any_of(def.route_variables.begin(), def.route_variables.end(),
+                          [&](const std::string& v) { return spec::SameName(v, p.name); });
+          const bool has_body = *def.rest_method == spec::HttpMethod::kPost ||
+                                *def.rest_method == spec::HttpMethod::kPut ||
+                                *def.rest_method == spec::HttpMethod::kPatch;
+          in.in = in_route   ? spec::ParameterIn::kPath
+                  : has_body ? spec::ParameterIn::kBody
+                             : spec::ParameterIn::kQuery;
+          def.rest_inputs.push_back(std::move(in));
+        }
+      } else {
+        def.tool_inputs = fn->input_parameters;
+      }
+    }
   }
 
   std::vector<std::string_view> namespaces;
   namespaces.push_back(def.expose_ns);
-  for (const std::string& ns : def.input_namespaces) namespaces.push_back(ns);
-  for (const spec::WithEntry& entry : def.with) {
-    WithRule rule;
-    rule.key = entry.key;
-    spec::WithValue classified = spec::ClassifyWithValue(entry.value, namespaces);
-    switch (classified.kind) {
-      case spec::WithValueKind::kInput:
-        rule.kind = WithRule::Kind::kInput;
-        rule.input = classified.input;
-        break;
-      case spec::WithValueKind::kTemplate: {
-        rule.kind = WithRule::Kind::kTemplate;
-        auto tpl = mapping::Template::Compile(std::string(entry.value.get_string()),
-                                              mapping::TemplateSyntax::kDoubleBrace);
-        if (!tpl) {
-          return Fail(ErrorCode::kInvalidArgument,
-                      def.what + ": with '" + entry.key + "': " + tpl.error().message);
-        }
-        rule.tpl = std::move(*tpl);
-        break;
+  for (const std::string& ns : extra_namespaces) namespaces.push_back(ns);
+
+  if (!def.steps.empty()) {
+    StepPlan::Definition plan;
+    plan.namespaces = namespaces;
+    plan.steps = std::move(def.steps);
+    plan.mappings = std::move(def.mappings);
+    plan.outputs = def.outputs;
+    plan.what = def.what;
+    auto compiled = StepPlan::Compile(runtime, std::move(plan));
+    if (!compiled) return Fail(std::move(compiled).error());
+    inv->plan_ = std::move(*compiled);
+  } else {
+    if (def.call) {
+      inv->operation_ = runtime.FindOperation(*def.call);
+      if (!inv->operation_) {
+        return Fail(ErrorCode::kNotFound,
+                    def.what + ": call '" + *def.call + "' names no consumed operation");
       }
-      case spec::WithValueKind::kLiteral:
-        rule.kind = WithRule::Kind::kLiteral;
-        rule.literal = entry.value;
-        break;
     }
-    inv->with_.push_back(std::move(rule));
+    auto output = OutputMapping::Compile(def.outputs);
+    if (!output) return Fail(ErrorCode::kInvalidArgument, def.what + ": " + output.error().message);
+    inv->output_ = std::move(*output);
+    if (!inv->operation_ && !inv->output_.mock_only()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  def.what + ": needs a call, steps, a ref or static output values");
+    }
+    auto with = WithRules::Compile(def.with, namespaces, /*step_paths=*/false, def.what);
+    if (!with) return Fail(std::move(with).error());
+    inv->with_ = std::move(*with);
   }
 
   auto add_input = [&](InputSpec spec_in) {
@@ -258,9 +288,9 @@ core::Result<std::shared_ptr<const Invocation>> Invocation::Compile(const Runtim
       if (p.in == spec::ParameterIn::kEnvironment || p.value) continue;
       std::string name = p.name;
       bool skip = false;
-      for (const WithRule& rule : inv->with_) {
+      for (const WithRules::Rule& rule : inv->with_.rules()) {
         if (!spec::SameName(rule.key, p.name)) continue;
-        if (rule.kind == WithRule::Kind::kInput) {
+        if (rule.kind == WithRules::Rule::Kind::kInput) {
           name = rule.input;
         } else {
           skip = true;  // fixed by the capability, not the caller's to give
@@ -287,8 +317,28 @@ core::Result<std::shared_ptr<const Invocation>> Invocation::Compile(const Runtim
       in.description = p.description;
       add_input(std::move(in));
     }
+  } else if (inv->plan_) {
+    // An orchestrated operation with no declared inputs: its route variables.
+    for (const std::string& var : def.route_variables) {
+      InputSpec in;
+      in.name = var;
+      in.in = spec::ParameterIn::kPath;
+      in.required = true;
+      add_input(std::move(in));
+    }
   }
   return std::shared_ptr<const Invocation>(std::move(inv));
+}
+
+std::string Invocation::Describe() const {
+  if (operation_) return operation_->method() + " " + operation_->call();
+  if (plan_) {
+    std::string out = "steps";
+    for (const CompiledOperation* op : plan_->operations()) out += " " + op->call() + ",";
+    if (out.back() == ',') out.pop_back();
+    return out;
+  }
+  return "static result";
 }
 
 core::Result<json::object> Invocation::ConsumedArgs(const json::object& inputs) const {
@@ -299,63 +349,14 @@ core::Result<json::object> Invocation::ConsumedArgs(const json::object& inputs) 
       if (operation_->FindParam(key) != nullptr) args[kv.key()] = kv.value();
     }
   }
-  auto erase_named = [&args](std::string_view key) {
-    for (auto it = args.begin(); it != args.end();) {
-      if (spec::SameName(std::string_view(it->key().data(), it->key().size()), key)) {
-        it = args.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  for (const WithRule& rule : with_) {
-    switch (rule.kind) {
-      case WithRule::Kind::kInput: {
-        const json::value* v = FindArg(inputs, rule.input);
-        erase_named(rule.key);
-        if (v != nullptr && !v->is_null()) args[rule.key] = *v;
-        break;
-      }
-      case WithRule::Kind::kTemplate: {
-        std::string buffer;
-        auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
-          if (const json::value* v = FindArg(inputs, name); v != nullptr && !v->is_null()) {
-            buffer = ScalarText(*v);
-            return std::string_view(buffer);
-          }
-          return runtime_->binds().Find(name);
-        };
-        const auto& segs = rule.tpl->segments();
-        if (segs.size() == 1 && segs[0].kind == mapping::TemplateSegment::Kind::kVariable) {
-          // "{{x}}" alone keeps the input's JSON type, and is omitted when x is absent.
-          erase_named(rule.key);
-          if (const json::value* v = FindArg(inputs, segs[0].text); v != nullptr && !v->is_null()) {
-            args[rule.key] = *v;
-          } else if (auto bound = runtime_->binds().Find(segs[0].text)) {
-            args[rule.key] = json::string(*bound);
-          }
-          break;
-        }
-        auto rendered = mapping::Render(*rule.tpl, lookup, mapping::Escaping::kNone);
-        if (!rendered) {
-          return Fail(ErrorCode::kInvalidArgument,
-                      "with '" + rule.key + "': " + rendered.error().message);
-        }
-        erase_named(rule.key);
-        args[rule.key] = json::string(*rendered);
-        break;
-      }
-      case WithRule::Kind::kLiteral:
-        erase_named(rule.key);
-        args[rule.key] = rule.literal;
-        break;
-    }
-  }
+  ValueScope scope{&inputs, nullptr, &runtime_->binds()};
+  CAPSTAN_RETURN_IF_ERROR(with_.Apply(scope, args));
   return args;
 }
 
 asio::awaitable<core::Result<InvocationResult>> Invocation::Execute(
     json::object inputs, const CallContext& context) const {
+  if (plan_) co_return co_await plan_->Run(inputs, context);
   if (!operation_) {
     auto mapped = output_.Apply(json::value(nullptr), inputs);
     if (!mapped) co_return Fail(ErrorCode::kMappingFailed, mapped.error().message);
@@ -482,6 +483,24 @@ asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
   if (!authorization) co_return Fail(std::move(authorization).error());
   request->headers.Set("Authorization", *authorization);
   co_return co_await context.client->Send(operation.origin(), std::move(*request), call_options);
+}
+
+core::Result<json::value> Runtime::StepOutput(const CompiledOperation& operation,
+                                              consumes::UpstreamResponse response,
+                                              const json::object& args) const {
+  const OutputMapping& outputs = consumed_outputs_.at(operation.call());
+  // MapResponse's rules (encodings, formats, JSON checks), then the tree the steps read.
+  auto mapped = MapResponse(std::move(response), outputs,
+                            operation.spec().operation->output_raw_format, args);
+  if (!mapped) return Fail(std::move(mapped).error());
+  if (mapped->body.empty()) return json::value(nullptr);
+  if (!mapped->is_json) {
+    return Fail(ErrorCode::kUpstreamError,
+                "the answer is not JSON (Content-Type: " + mapped->content_type + ")");
+  }
+  auto parsed = core::ParseJson(mapped->body, {.allow_duplicate_keys = true});
+  if (!parsed) return Fail(ErrorCode::kUpstreamError, parsed.error().message);
+  return std::move(*parsed);
 }
 
 asio::awaitable<core::Result<InvocationResult>> Runtime::Call(const CompiledOperation& operation,

@@ -21,6 +21,8 @@
 #include "runtime/binds.hpp"
 #include "runtime/operation.hpp"
 #include "runtime/output.hpp"
+#include "runtime/steps.hpp"
+#include "runtime/with.hpp"
 #include "spec/capability.hpp"
 
 namespace capstan::runtime {
@@ -52,6 +54,7 @@ struct InvocationResult {
   bool is_json = false;        // body is JSON text
   bool json_verified = false;  // body is known to be one JSON text (core::IsJsonGrammar holds)
   int upstream_status = 0;     // 0 for mock results
+  std::string failed_step;  // orchestrated: the step that answered outside 2xx, "name (GET ns.op)"
   std::chrono::microseconds upstream_time{0};
 };
 
@@ -73,10 +76,14 @@ class Runtime;
 class Invocation {
  public:
   struct Definition {
-    std::string expose_ns;                      // the exposing adapter's namespace
-    std::vector<std::string> input_namespaces;  // prefixes meaning "caller input"
-    std::optional<std::string> call;            // consumes.operation
+    std::string expose_ns;                        // the exposing adapter's namespace
+    std::vector<std::string> input_namespaces;    // prefixes meaning "caller input"
+    std::optional<std::string> call;              // consumes.operation
+    std::optional<std::string> ref;               // aggregateNamespace.function
+    std::optional<spec::HttpMethod> rest_method;  // REST: where a ref'd function's inputs come from
     spec::WithInjector with;
+    std::vector<spec::OperationStep> steps;  // orchestrated
+    std::vector<spec::StepOutputMapping> mappings;
     std::vector<spec::ExposedInputParameter> rest_inputs;
     std::vector<spec::McpToolInputParameter> tool_inputs;
     std::vector<spec::OutputParameter> outputs;
@@ -89,7 +96,12 @@ class Invocation {
 
   [[nodiscard]] const std::vector<InputSpec>& inputs() const { return inputs_; }
   [[nodiscard]] const CompiledOperation* operation() const { return operation_.get(); }
-  [[nodiscard]] bool mock() const { return !operation_; }
+  [[nodiscard]] const StepPlan* plan() const { return plan_.get(); }
+  // The aggregate function a `ref` resolved to, or nullptr.
+  [[nodiscard]] const spec::AggregateFunction* function() const { return function_; }
+  [[nodiscard]] bool mock() const { return !operation_ && !plan_; }
+  // What the invocation does, for texts: "GET ns.op", "steps a, b" or "static result".
+  [[nodiscard]] std::string Describe() const;
   [[nodiscard]] const OutputMapping& output() const { return output_; }
 
   // Runs the invocation with the caller's inputs (already typed). Errors: kInvalidArgument for
@@ -98,19 +110,13 @@ class Invocation {
       json::object inputs, const CallContext& context) const;
 
  private:
-  struct WithRule {
-    std::string key;
-    enum class Kind { kInput, kTemplate, kLiteral } kind = Kind::kLiteral;
-    std::string input;
-    std::optional<mapping::Template> tpl;
-    json::value literal;
-  };
-
   [[nodiscard]] core::Result<json::object> ConsumedArgs(const json::object& inputs) const;
 
   const Runtime* runtime_ = nullptr;
   std::shared_ptr<const CompiledOperation> operation_;
-  std::vector<WithRule> with_;
+  std::shared_ptr<const StepPlan> plan_;
+  const spec::AggregateFunction* function_ = nullptr;
+  WithRules with_;
   std::vector<InputSpec> inputs_;
   OutputMapping output_;
   std::string what_;
@@ -133,6 +139,12 @@ class Runtime {
   // operation's own output parameters.
   [[nodiscard]] boost::asio::awaitable<core::Result<InvocationResult>> Call(
       const CompiledOperation& operation, json::object args, const CallContext& context) const;
+
+  // The output a call step leaves for later steps: the 2xx body as JSON (converted from the
+  // operation's outputRawFormat), through the consumed operation's own output parameters.
+  [[nodiscard]] core::Result<json::value> StepOutput(const CompiledOperation& operation,
+                                                     consumes::UpstreamResponse response,
+                                                     const json::object& args) const;
 
   // Sends the request for `args` (with digest authentication when configured) and returns the raw
   // upstream response.

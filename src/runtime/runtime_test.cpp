@@ -337,18 +337,7 @@ class RuntimeUpstreamTest : public ::testing::Test {
   core::Result<InvocationResult> Run(std::size_t resource, json::object inputs) {
     auto inv = Invocation::Compile(*rt_, RestDefinition(rt_->capability(), resource));
     EXPECT_TRUE(inv);
-    asio::io_context ioc;
-    consumes::UpstreamClient client(ioc.get_executor(), rt_->tls());
-    auto future = asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<core::Result<InvocationResult>> {
-          CallContext ctx;
-          ctx.client = &client;
-          co_return co_await (*inv)->Execute(std::move(inputs), ctx);
-        },
-        asio::use_future);
-    ioc.run();
-    return future.get();
+    return testing::ExecuteSync(*rt_, **inv, std::move(inputs));
   }
 
   std::unique_ptr<http::Server> server_;

@@ -64,4 +64,21 @@ inline core::Result<InvocationResult> CallSync(const Runtime& rt, const Compiled
   return future.get();
 }
 
+// Runs `inv.Execute(inputs)` on a fresh loop and client, to completion.
+inline core::Result<InvocationResult> ExecuteSync(const Runtime& rt, const Invocation& inv,
+                                                  json::object inputs) {
+  boost::asio::io_context ioc;
+  consumes::UpstreamClient client(ioc.get_executor(), rt.tls());
+  auto future = boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<core::Result<InvocationResult>> {
+        CallContext context;
+        context.client = &client;
+        co_return co_await inv.Execute(std::move(inputs), context);
+      },
+      boost::asio::use_future);
+  ioc.run();
+  return future.get();
+}
+
 }  // namespace capstan::runtime::testing

@@ -164,6 +164,25 @@ bool Resource::Match(std::string_view uri_in, json::object& variables) const {
   return rest.empty();
 }
 
+spec::McpToolHints ToolHints(const std::optional<spec::McpToolHints>& hints,
+                             const std::optional<spec::Semantics>& semantics) {
+  spec::McpToolHints out;
+  if (semantics) {
+    if (semantics->safe.value_or(false)) {
+      out.read_only = true;
+      out.destructive = false;
+    }
+    if (semantics->idempotent) out.idempotent = *semantics->idempotent;
+  }
+  if (hints) {
+    if (hints->read_only) out.read_only = hints->read_only;
+    if (hints->destructive) out.destructive = hints->destructive;
+    if (hints->idempotent) out.idempotent = hints->idempotent;
+    if (hints->open_world) out.open_world = hints->open_world;
+  }
+  return out;
+}
+
 core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runtime,
                                    const spec::ExposesMcp& spec) {
   Catalog catalog;
@@ -171,15 +190,14 @@ core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runti
   std::set<std::string> taken;
   const std::string what_adapter = "mcp adapter '" + spec.ns + "'";
   for (const spec::McpTool& t : spec.tools) {
-    if (t.ref || !t.steps.empty()) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  what_adapter + " tool '" + t.name + "': `ref` and `steps` are not supported yet");
-    }
     runtime::Invocation::Definition def;
     def.expose_ns = spec.ns;
     def.input_namespaces = {"tools", "mcp"};
     if (t.call) def.call = t.call->target;
+    if (t.ref) def.ref = t.ref->target;
     def.with = t.with;
+    def.steps = t.steps;
+    def.mappings = t.mappings;
     def.tool_inputs = t.input_parameters;
     def.outputs = t.output_parameters;
     def.what = what_adapter + " tool '" + t.name + "'";
@@ -191,7 +209,9 @@ core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runti
     taken.insert(tool.name);
     tool.invocation = std::move(*invocation);
     const runtime::CompiledOperation* op = tool.invocation->operation();
+    const spec::AggregateFunction* fn = tool.invocation->function();
     std::string description = t.description.value_or("");
+    if (description.empty() && fn != nullptr) description = fn->description;
     if (description.empty() && op != nullptr) description = std::string(op->description());
     if (description.empty() && t.label) description = *t.label;
     if (description.empty() && op != nullptr) {
@@ -213,7 +233,8 @@ core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runti
     d["inputSchema"] = std::move(schema);
     json::object annotations;
     if (t.label) annotations["title"] = *t.label;
-    const spec::McpToolHints hints = t.hints.value_or(spec::McpToolHints{});
+    const spec::McpToolHints hints =
+        ToolHints(t.hints, fn != nullptr ? fn->semantics : std::nullopt);
     annotations["readOnlyHint"] = hints.read_only.value_or(false);
     annotations["destructiveHint"] = hints.destructive.value_or(true);
     annotations["idempotentHint"] = hints.idempotent.value_or(false);

@@ -139,6 +139,11 @@ struct Catalog {
 
 // Builds the catalog of an ExposesMcp block: names, descriptions, input schemas (declared, or
 // derived from the called consumed operation), annotations, resources and prompts.
+// A tool's hints: an aggregate function's `semantics` first (safe ⇒ readOnly and not
+// destructive, idempotent 1:1), then the tool's own `hints`, which win field by field.
+[[nodiscard]] spec::McpToolHints ToolHints(const std::optional<spec::McpToolHints>& hints,
+                                           const std::optional<spec::Semantics>& semantics);
+
 [[nodiscard]] core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runtime,
                                                  const spec::ExposesMcp& spec);
 

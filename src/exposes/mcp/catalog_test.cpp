@@ -250,5 +250,34 @@ TEST(BuildCatalog, ToolsFromTheCapability) {
   EXPECT_FALSE(RenderPrompt(catalog->prompts[0], json::object()));
 }
 
+TEST(ToolHintsTest, SemanticsGiveHintsAndExplicitHintsWinFieldByField) {
+  spec::Semantics safe;
+  safe.safe = true;
+  safe.idempotent = true;
+  spec::McpToolHints from_semantics = ToolHints(std::nullopt, safe);
+  EXPECT_EQ(from_semantics.read_only, true);
+  EXPECT_EQ(from_semantics.destructive, false);
+  EXPECT_EQ(from_semantics.idempotent, true);
+  EXPECT_FALSE(from_semantics.open_world.has_value());
+
+  spec::McpToolHints explicit_hints;
+  explicit_hints.destructive = true;
+  explicit_hints.open_world = false;
+  spec::McpToolHints merged = ToolHints(explicit_hints, safe);
+  EXPECT_EQ(merged.read_only, true);    // from semantics
+  EXPECT_EQ(merged.destructive, true);  // the tool's own
+  EXPECT_EQ(merged.idempotent, true);   // from semantics
+  EXPECT_EQ(merged.open_world, false);  // the tool's own
+
+  spec::Semantics unsafe;
+  unsafe.safe = false;
+  unsafe.idempotent = false;
+  spec::McpToolHints none = ToolHints(std::nullopt, unsafe);
+  EXPECT_FALSE(none.read_only.has_value());  // not safe says nothing about read-only
+  EXPECT_FALSE(none.destructive.has_value());
+  EXPECT_EQ(none.idempotent, false);
+  EXPECT_FALSE(ToolHints(std::nullopt, std::nullopt).read_only.has_value());
+}
+
 }  // namespace
 }  // namespace capstan::mcp

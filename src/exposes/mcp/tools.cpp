@@ -127,7 +127,10 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
   runtime::InvocationResult& r = *outcome;
   if (r.status >= 400 || r.status < 200) {
     std::string text =
-        "The upstream API answered " + StatusText(r.status) + " (" + std::string(what) + ")";
+        r.failed_step.empty()
+            ? "The upstream API answered " + StatusText(r.status) + " (" + std::string(what) + ")"
+            : "Step " + r.failed_step + " failed: the upstream API answered " +
+                  StatusText(r.status);
     if (!r.body.empty()) {
       text += ": ";
       if (r.body.size() > kMaxErrorBodyInText) {
@@ -172,7 +175,7 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
                                             RequestScope& scope) {
   const runtime::Invocation& inv = *tool.invocation;
   const runtime::CompiledOperation* op = inv.operation();
-  auto what = [op] { return op != nullptr ? op->method() + " " + op->call() : "static result"; };
+  auto what = [&inv] { return inv.Describe(); };
   constexpr int kInfo = 1;
   constexpr int kWarning = 3;
   // Progress and log notifications are only put together when the client asked for them.
@@ -196,9 +199,10 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
   }
   if (outcome) {
     auto answered = [&] {
-      return op != nullptr ? "upstream answered " + StatusText(outcome->status) + " in " +
-                                 std::to_string(outcome->upstream_time.count() / 1000) + " ms"
-                           : std::string("static result ready");
+      return op != nullptr || inv.plan() != nullptr
+                 ? "upstream answered " + StatusText(outcome->status) + " in " +
+                       std::to_string(outcome->upstream_time.count() / 1000) + " ms"
+                 : std::string("static result ready");
     };
     report(50, outcome->status >= 400 ? kWarning : kInfo, answered, answered);
   } else {

@@ -168,7 +168,11 @@ class RestAdapterImpl final : public exposes::Endpoint {
         runtime::Invocation::Definition def;
         def.expose_ns = ns_;
         if (op.call) def.call = op.call->target;
+        if (op.ref) def.ref = op.ref->target;
+        def.rest_method = op.method;
         def.with = op.with;
+        def.steps = op.steps;
+        def.mappings = op.mappings;
         def.outputs = op.output_parameters;
         // Resource-level inputs, then the operation's; an operation input replaces a resource
         // input of the same name (the reference engine's "later wins").
@@ -183,11 +187,6 @@ class RestAdapterImpl final : public exposes::Endpoint {
         def.route_variables = vars;
         std::string method(spec::HttpMethodName(op.method));
         def.what = "rest adapter '" + ns_ + "' " + method + " " + resource.path;
-        if (op.ref || !op.steps.empty()) {
-          return Fail(
-              ErrorCode::kInvalidArgument,
-              def.what + ": `ref` and `steps` are not supported yet (issue: orchestration)");
-        }
         auto invocation = runtime::Invocation::Compile(*runtime_, std::move(def));
         if (!invocation) return Fail(std::move(invocation).error());
         MethodEntry entry;

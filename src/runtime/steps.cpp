@@ -1,0 +1,389 @@
+#include "runtime/steps.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "runtime/runtime.hpp"
+#include "runtime/values.hpp"
+
+namespace capstan::runtime {
+
+namespace asio = boost::asio;
+using core::ErrorCode;
+using core::Fail;
+
+namespace {
+
+// "$.step" or "$.step.rest": the step a path starts from ("" when it starts otherwise).
+std::string_view FirstMember(std::string_view path) {
+  if (path.substr(0, 2) != "$.") return {};
+  path.remove_prefix(2);
+  return path.substr(0, path.find_first_of(".["));
+}
+
+std::vector<std::string> SplitDots(std::string_view text) {
+  std::vector<std::string> out;
+  while (true) {
+    std::size_t dot = text.find('.');
+    out.emplace_back(text.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    text.remove_prefix(dot + 1);
+  }
+  return out;
+}
+
+// The text form a key is compared in: strings as they are, other scalars as JSON.
+std::string KeyText(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : ScalarText(v);
+}
+
+json::value CutToFields(const json::object& entry, const std::vector<std::string>& fields) {
+  json::object out;
+  for (const std::string& f : fields) {
+    const json::value* v = entry.if_contains(f);
+    out[f] = v != nullptr ? *v : json::value(nullptr);
+  }
+  return out;
+}
+
+const json::value* LookupOne(const json::value& index, std::string_view match,
+                             const std::string& key) {
+  auto matches = [&](const json::value& entry) {
+    if (!entry.is_object()) return false;
+    const json::value* field = entry.get_object().if_contains(match);
+    return field != nullptr && !field->is_null() && KeyText(*field) == key;
+  };
+  if (index.is_array()) {
+    for (const json::value& entry : index.get_array()) {
+      if (matches(entry)) return &entry;
+    }
+    return nullptr;
+  }
+  return matches(index) ? &index : nullptr;
+}
+
+// The error body of a failed step, as the adapters' JSON errors are shaped.
+std::string StepErrorBody(std::string_view step, std::string_view call, int status,
+                          std::string_view upstream_body) {
+  json::object o;
+  o["type"] = "step_failed";
+  o["message"] = "step '" + std::string(step) + "' (" + std::string(call) + ") answered " +
+                 std::to_string(status);
+  o["step"] = std::string(step);
+  o["upstream_status"] = status;
+  if (!upstream_body.empty()) {
+    if (auto parsed = core::ParseJson(upstream_body)) {
+      o["upstream_body"] = std::move(*parsed);
+    } else {
+      o["upstream_body"] = std::string(upstream_body.substr(0, 4096));
+    }
+  }
+  return core::SerializeJson(o);
+}
+
+}  // namespace
+
+json::value Lookup(const json::value& index, std::string_view match, const json::value& value,
+                   const std::vector<std::string>& fields) {
+  if (value.is_array()) {
+    json::array found;
+    for (const json::value& v : value.get_array()) {
+      if (v.is_null()) continue;
+      if (const json::value* entry = LookupOne(index, match, KeyText(v))) {
+        found.push_back(CutToFields(entry->get_object(), fields));
+      }
+    }
+    if (found.empty()) return nullptr;
+    return found;
+  }
+  if (value.is_null()) return nullptr;
+  const json::value* entry = LookupOne(index, match, KeyText(value));
+  if (entry == nullptr) return nullptr;
+  return CutToFields(entry->get_object(), fields);
+}
+
+json::value ShapeOutput(const spec::OutputParameter& output, json::value value) {
+  switch (output.type) {
+    case spec::ValueType::kNumber:
+    case spec::ValueType::kInteger:
+      if (value.is_string()) {
+        std::string_view text = value.get_string();
+        if (auto coerced = CoerceText(output.name, text, output.type)) return std::move(*coerced);
+      }
+      return value;
+    case spec::ValueType::kBoolean:
+      if (value.is_string()) {
+        std::string_view text = value.get_string();
+        if (text == "true") return true;
+        if (text == "false") return false;
+      }
+      return value;
+    case spec::ValueType::kString:
+      if (value.is_number() || value.is_bool()) return json::string(ScalarText(value));
+      return value;
+    case spec::ValueType::kArray:
+      if (value.is_array() && !output.items.empty()) {
+        const bool fields = !output.items.front().name.empty();
+        for (json::value& element : value.get_array()) {
+          if (fields && element.is_object()) {
+            json::object cut;
+            for (const spec::OutputParameter& item : output.items) {
+              const json::value* v = element.get_object().if_contains(item.name);
+              cut[item.name] = v != nullptr ? ShapeOutput(item, *v) : json::value(nullptr);
+            }
+            element = std::move(cut);
+          } else if (!fields) {
+            element = ShapeOutput(output.items.front(), std::move(element));
+          }
+        }
+      }
+      return value;
+    case spec::ValueType::kObject:
+      if (value.is_object()) {
+        for (const spec::OutputParameter& p : output.properties) {
+          if (json::value* v = value.get_object().if_contains(p.name))
+            *v = ShapeOutput(p, std::move(*v));
+        }
+      }
+      return value;
+  }
+  return value;
+}
+
+core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& runtime,
+                                                                Definition def) {
+  auto plan = std::make_shared<StepPlan>();
+  plan->runtime_ = &runtime;
+  plan->what_ = def.what;
+  plan->outputs_ = std::move(def.outputs);
+  std::vector<std::string> seen;
+  auto known = [&](std::string_view name) {
+    return std::find(seen.begin(), seen.end(), name) != seen.end();
+  };
+  for (const spec::OperationStep& s : def.steps) {
+    Step step;
+    step.name = spec::StepName(s);
+    const std::string what = def.what + " step '" + step.name + "'";
+    if (step.name.empty())
+      return Fail(ErrorCode::kInvalidArgument, def.what + ": a step has no name");
+    if (known(step.name)) {
+      return Fail(ErrorCode::kInvalidArgument, what + ": a step of that name comes earlier");
+    }
+    if (const auto* call = std::get_if<spec::CallStep>(&s)) {
+      CallStep c;
+      c.operation = runtime.FindOperation(call->call.target);
+      if (!c.operation) {
+        return Fail(ErrorCode::kNotFound,
+                    what + ": call '" + call->call.target + "' names no consumed operation");
+      }
+      auto with = WithRules::Compile(call->with, def.namespaces, /*step_paths=*/true, what);
+      if (!with) return Fail(std::move(with).error());
+      c.with = std::move(*with);
+      step.call = std::move(c);
+    } else if (const auto* lookup = std::get_if<spec::LookupStep>(&s)) {
+      LookupStep l;
+      l.index = lookup->index;
+      l.match = lookup->match;
+      l.fields = lookup->output_parameters;
+      if (!known(l.index)) {
+        return Fail(ErrorCode::kNotFound, what + ": index '" + l.index + "' names no earlier step");
+      }
+      if (l.match.empty()) return Fail(ErrorCode::kInvalidArgument, what + ": `match` is empty");
+      if (!lookup->lookup_value.empty() && lookup->lookup_value[0] == '$') {
+        std::string_view from = FirstMember(lookup->lookup_value);
+        if (!from.empty() && !known(from)) {
+          return Fail(ErrorCode::kNotFound, what + ": lookupValue '" + lookup->lookup_value +
+                                                "' reads step '" + std::string(from) +
+                                                "', which does not come earlier");
+        }
+        auto path = mapping::JsonPath::ParseLenient(lookup->lookup_value);
+        if (!path) {
+          return Fail(ErrorCode::kInvalidArgument, what + ": lookupValue: " + path.error().message);
+        }
+        l.value_path = std::move(*path);
+      } else {
+        auto tpl =
+            mapping::Template::Compile(lookup->lookup_value, mapping::TemplateSyntax::kDoubleBrace);
+        if (!tpl) {
+          return Fail(ErrorCode::kInvalidArgument, what + ": lookupValue: " + tpl.error().message);
+        }
+        l.value_text = std::move(*tpl);
+      }
+      step.lookup = std::move(l);
+    } else {
+      const auto& script = std::get<spec::ScriptStep>(s);
+      std::string language = "javascript";
+      if (script.language == spec::ScriptLanguage::kPython) language = "python";
+      if (script.language == spec::ScriptLanguage::kGroovy) language = "groovy";
+      return Fail(ErrorCode::kInvalidArgument,
+                  what + ": script steps (" + language + ") are not supported by this build");
+    }
+    seen.push_back(step.name);
+    plan->steps_.push_back(std::move(step));
+  }
+  if (plan->steps_.empty()) return Fail(ErrorCode::kInvalidArgument, def.what + ": no steps");
+  for (const spec::StepOutputMapping& m : def.mappings) {
+    std::string_view from = FirstMember(m.value);
+    if (from.empty() && m.value != "$" && m.value != "$.") {
+      return Fail(ErrorCode::kInvalidArgument, def.what + ": mapping '" + m.target_name +
+                                                   "': value '" + m.value +
+                                                   "' must read a step output ($.step.field)");
+    }
+    if (!from.empty() && !known(from)) {
+      return Fail(ErrorCode::kNotFound, def.what + ": mapping '" + m.target_name +
+                                            "' reads step '" + std::string(from) +
+                                            "', which the plan does not have");
+    }
+    auto path = mapping::JsonPath::ParseLenient(m.value);
+    if (!path) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  def.what + ": mapping '" + m.target_name + "': " + path.error().message);
+    }
+    if (m.target_name.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, def.what + ": a mapping has no targetName");
+    }
+    plan->mappings_.push_back(Mapping{SplitDots(m.target_name), std::move(*path)});
+  }
+  return std::shared_ptr<const StepPlan>(std::move(plan));
+}
+
+std::vector<const CompiledOperation*> StepPlan::operations() const {
+  std::vector<const CompiledOperation*> out;
+  for (const Step& s : steps_) {
+    if (s.call) out.push_back(s.call->operation.get());
+  }
+  return out;
+}
+
+json::value StepPlan::Result(const json::value& steps) const {
+  json::value result;
+  if (mappings_.empty()) {
+    // No mappings: the last step's output is the result.
+    const json::object& o = steps.get_object();
+    if (auto it = o.find(steps_.back().name); it != o.end()) result = it->value();
+  } else {
+    json::object root;
+    for (const Mapping& m : mappings_) {
+      mapping::JsonPath::NodeList nodes = m.value.Evaluate(steps);
+      if (nodes.empty()) continue;
+      json::value v;
+      if (nodes.size() == 1) {
+        v = *nodes[0];
+      } else {
+        json::array all;
+        for (const json::value* n : nodes) all.push_back(*n);
+        v = std::move(all);
+      }
+      json::object* at = &root;
+      for (std::size_t i = 0; i + 1 < m.target.size(); ++i) {
+        json::value& child = (*at)[m.target[i]];
+        if (!child.is_object()) child = json::object();
+        at = &child.get_object();
+      }
+      (*at)[m.target.back()] = std::move(v);
+    }
+    result = std::move(root);
+  }
+  if (result.is_object()) {
+    for (const spec::OutputParameter& out : outputs_) {
+      if (out.name.empty()) continue;
+      if (json::value* v = result.get_object().if_contains(out.name)) {
+        *v = ShapeOutput(out, std::move(*v));
+      }
+    }
+  }
+  return result;
+}
+
+asio::awaitable<core::Result<InvocationResult>> StepPlan::Run(const json::object& inputs,
+                                                              const CallContext& context) const {
+  json::value outputs = json::object();
+  std::chrono::microseconds upstream_time{0};
+  int last_status = 0;
+  for (const Step& step : steps_) {
+    if (step.call) {
+      const CompiledOperation& op = *step.call->operation;
+      ValueScope scope{&inputs, &outputs, &runtime_->binds()};
+      // The caller's inputs reach the consumed operation by name, as in a simple call; `with`
+      // entries then add to and replace them.
+      json::object args;
+      for (const auto& kv : inputs) {
+        std::string_view key(kv.key().data(), kv.key().size());
+        if (op.FindParam(key) != nullptr) args[kv.key()] = kv.value();
+      }
+      if (auto applied = step.call->with.Apply(scope, args); !applied) {
+        co_return Fail(applied.error().code,
+                       "step '" + step.name + "': " + applied.error().message);
+      }
+      auto response = co_await runtime_->Send(op, args, context);
+      if (!response) {
+        co_return Fail(response.error().code, "step '" + step.name + "' (" + op.method() + " " +
+                                                  op.call() + "): " + response.error().message);
+      }
+      upstream_time += response->elapsed;
+      last_status = response->status;
+      if (response->status < 200 || response->status >= 300) {
+        InvocationResult failed;
+        failed.status = response->status;
+        failed.upstream_status = response->status;
+        failed.upstream_time = upstream_time;
+        failed.is_json = true;
+        failed.json_verified = true;
+        failed.content_type = "application/json";
+        failed.failed_step = step.name + " (" + op.method() + " " + op.call() + ")";
+        failed.body = StepErrorBody(step.name, op.call(), response->status, response->body);
+        co_return failed;
+      }
+      auto output = runtime_->StepOutput(op, std::move(*response), args);
+      if (!output) {
+        co_return Fail(output.error().code, "step '" + step.name + "' (" + op.method() + " " +
+                                                op.call() + "): " + output.error().message);
+      }
+      outputs.get_object()[step.name] = std::move(*output);
+    } else if (step.lookup) {
+      const LookupStep& l = *step.lookup;
+      const json::value* index = outputs.get_object().if_contains(l.index);
+      json::value key;
+      if (l.value_path) {
+        mapping::JsonPath::NodeList nodes = l.value_path->Evaluate(outputs);
+        if (nodes.size() == 1) {
+          key = *nodes[0];
+        } else if (nodes.size() > 1) {
+          json::array all;
+          for (const json::value* n : nodes) all.push_back(*n);
+          key = std::move(all);
+        }
+      } else {
+        ValueScope scope{&inputs, &outputs, &runtime_->binds()};
+        std::string buffer;
+        auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
+          if (const json::value* v = scope.Find(name)) {
+            buffer = ScalarText(*v);
+            return std::string_view(buffer);
+          }
+          return runtime_->binds().Find(name);
+        };
+        auto rendered = mapping::Render(*l.value_text, lookup, mapping::Escaping::kNone);
+        if (!rendered) {
+          co_return Fail(ErrorCode::kInvalidArgument,
+                         "step '" + step.name + "': lookupValue: " + rendered.error().message);
+        }
+        key = json::string(*rendered);
+      }
+      json::value found = index != nullptr ? Lookup(*index, l.match, key, l.fields) : json::value();
+      outputs.get_object()[step.name] = std::move(found);
+    }
+  }
+  InvocationResult out;
+  out.status = 200;
+  out.upstream_status = last_status;
+  out.upstream_time = upstream_time;
+  out.is_json = true;
+  out.json_verified = true;
+  out.content_type = "application/json";
+  json::value result = Result(outputs);
+  out.body = core::SerializeJson(result);
+  co_return out;
+}
+
+}  // namespace capstan::runtime

@@ -1,0 +1,410 @@
+// Orchestration: lookup and output shaping as pure functions, step plans compiled (every
+// reference checked, errors naming the step) and run against a real upstream on loopback
+// (call → call → lookup → mappings; `$.step` and {{step.field}} in `with`; a failing step; a
+// `ref` to an aggregate function).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "http/server.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/runtime_test_util.hpp"
+
+namespace capstan::runtime {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+json::value Json(std::string_view text) {
+  auto parsed = core::ParseJson(text);
+  EXPECT_TRUE(parsed) << text;
+  return parsed ? *parsed : json::value();
+}
+
+std::string Text(const json::value& v) { return core::SerializeJson(v); }
+
+// ---- Lookup ---------------------------------------------------------------------------------
+
+const char* kCrew = R"([
+  {"crewId":"C1","fullName":"Ann","role":"captain","age":50},
+  {"crewId":"C2","fullName":"Bo","role":"cook"},
+  {"crewId":3,"fullName":"Cy","role":"engineer"},
+  "not an object"])";
+
+TEST(LookupTest, AnArrayOfKeysKeepsTheMatchesInOrderCutToTheFields) {
+  json::value found =
+      Lookup(Json(kCrew), "crewId", Json(R"(["C2","nope","C1"])"), {"fullName", "role"});
+  EXPECT_EQ(Text(found),
+            R"([{"fullName":"Bo","role":"cook"},{"fullName":"Ann","role":"captain"}])");
+}
+
+TEST(LookupTest, OneKeyGivesOneObjectAndAMissingFieldIsNull) {
+  EXPECT_EQ(Text(Lookup(Json(kCrew), "crewId", Json(R"("C2")"), {"fullName", "age"})),
+            R"({"fullName":"Bo","age":null})");
+}
+
+TEST(LookupTest, KeysCompareAsTextAsTheReferenceDoes) {
+  EXPECT_EQ(Text(Lookup(Json(kCrew), "crewId", Json(R"("3")"), {"fullName"})),
+            R"({"fullName":"Cy"})");
+  EXPECT_EQ(Text(Lookup(Json(kCrew), "crewId", Json("3"), {"fullName"})), R"({"fullName":"Cy"})");
+}
+
+TEST(LookupTest, NoMatchIsNull) {
+  EXPECT_TRUE(Lookup(Json(kCrew), "crewId", Json(R"("C9")"), {"fullName"}).is_null());
+  EXPECT_TRUE(Lookup(Json(kCrew), "crewId", Json(R"(["C9"])"), {"fullName"}).is_null());
+  EXPECT_TRUE(Lookup(Json(kCrew), "crewId", json::value(), {"fullName"}).is_null());
+  EXPECT_TRUE(Lookup(Json(kCrew), "missingField", Json(R"("C1")"), {"fullName"}).is_null());
+  EXPECT_TRUE(Lookup(Json("42"), "crewId", Json(R"("C1")"), {"fullName"}).is_null());
+}
+
+TEST(LookupTest, ASingleObjectIndexMatchesItself) {
+  EXPECT_EQ(Text(Lookup(Json(R"({"id":"x","n":1})"), "id", Json(R"("x")"), {"n"})), R"({"n":1})");
+}
+
+// ---- ShapeOutput ----------------------------------------------------------------------------
+
+spec::OutputParameter Out(std::string name, spec::ValueType type) {
+  spec::OutputParameter p;
+  p.name = std::move(name);
+  p.type = type;
+  return p;
+}
+
+TEST(ShapeOutputTest, ScalarsAreCoercedOnlyWhenLossless) {
+  EXPECT_EQ(Text(ShapeOutput(Out("n", spec::ValueType::kNumber), Json(R"("42.5")"))), "42.5");
+  EXPECT_EQ(Text(ShapeOutput(Out("n", spec::ValueType::kNumber), Json(R"("abc")"))), R"("abc")");
+  EXPECT_EQ(Text(ShapeOutput(Out("b", spec::ValueType::kBoolean), Json(R"("true")"))), "true");
+  EXPECT_EQ(Text(ShapeOutput(Out("b", spec::ValueType::kBoolean), Json(R"("yes")"))), R"("yes")");
+  EXPECT_EQ(Text(ShapeOutput(Out("s", spec::ValueType::kString), Json("7"))), R"("7")");
+  EXPECT_EQ(Text(ShapeOutput(Out("s", spec::ValueType::kString), Json("null"))), "null");
+}
+
+TEST(ShapeOutputTest, ArrayItemsWithFieldsKeepOnlyThoseFields) {
+  spec::OutputParameter crew = Out("crew", spec::ValueType::kArray);
+  crew.items = {Out("fullName", spec::ValueType::kString), Out("age", spec::ValueType::kNumber)};
+  EXPECT_EQ(Text(ShapeOutput(crew, Json(R"([{"fullName":"Ann","age":"50","x":1},{"age":2}])"))),
+            R"([{"fullName":"Ann","age":50},{"fullName":null,"age":2}])");
+}
+
+// ---- compiling plans ------------------------------------------------------------------------
+
+const char* kCapability = R"(naftiko: "1.0.0-alpha2"
+capability:
+  consumes:
+    - namespace: up
+      type: http
+      baseUri: "http://127.0.0.1:1"
+      resources:
+        - name: ship
+          path: "/ships/{{imo}}"
+          operations:
+            - name: get-ship
+              method: GET
+              inputParameters:
+                - name: imo
+                  in: path
+        - name: crew
+          path: "/crew"
+          operations:
+            - name: list-crew
+              method: GET
+              inputParameters:
+                - name: flag
+                  in: query
+        - name: port
+          path: "/ports/{{code}}"
+          operations:
+            - name: get-port
+              method: GET
+              inputParameters:
+                - name: code
+                  in: path
+  aggregates:
+    - label: Crew
+      namespace: crew-agg
+      functions:
+        - name: ship-crew
+          description: "Crew of a ship"
+          semantics:
+            safe: true
+            idempotent: true
+          inputParameters:
+            - name: imo
+              type: string
+              description: "IMO number"
+          steps:
+            - name: get-ship
+              type: call
+              call: up.get-ship
+              with:
+                imo: "{{imo}}"
+            - name: list-crew
+              type: call
+              call: up.list-crew
+            - name: resolve
+              type: lookup
+              index: list-crew
+              match: crewId
+              lookupValue: "$.get-ship.assignedCrew"
+              outputParameters: [fullName]
+          mappings:
+            - targetName: crew
+              value: "$.resolve"
+  exposes:
+    - type: mcp
+      port: 3001
+      namespace: tools
+      tools:
+        - name: ship-with-crew
+          description: "Ship and crew"
+          inputParameters:
+            - name: imo
+              type: string
+              description: "IMO number"
+          steps:
+            - name: get-ship
+              type: call
+              call: up.get-ship
+              with:
+                imo: "{{imo}}"
+            - name: list-crew
+              type: call
+              call: up.list-crew
+              with:
+                flag: "{{get-ship.flag_code}}"
+            - name: home
+              type: call
+              call: up.get-port
+              with:
+                code: "$.get-ship.home_port"
+            - name: resolve-crew
+              type: lookup
+              index: list-crew
+              match: crewId
+              lookupValue: "$.get-ship.assignedCrew"
+              outputParameters: [fullName, role]
+          mappings:
+            - targetName: imo
+              value: "$.get-ship.imo_number"
+            - targetName: specs.tonnage
+              value: "$.get-ship.gross_tonnage"
+            - targetName: specs.year
+              value: "$.get-ship.year_built"
+            - targetName: port
+              value: "$.home.name"
+            - targetName: crew
+              value: "$.resolve-crew"
+            - targetName: missing
+              value: "$.get-ship.no_such_field"
+          outputParameters:
+            - name: imo
+              type: string
+            - name: crew
+              type: array
+              items:
+                - name: fullName
+                  type: string
+                - name: role
+                  type: string
+        - name: by-ref
+          ref: crew-agg.ship-crew
+)";
+
+std::shared_ptr<Runtime> MakeRuntime(std::uint16_t port) {
+  RuntimeOptions options;
+  options.env = testing::FakeEnv({});
+  options.base_uris["up"] = "http://127.0.0.1:" + std::to_string(port);
+  auto rt = Runtime::Create(testing::LoadText(kCapability, "steps.yaml"), std::move(options));
+  EXPECT_TRUE(rt) << (rt ? "" : rt.error().message);
+  return rt ? *rt : nullptr;
+}
+
+Invocation::Definition ToolDefinition(const spec::Capability& cap, std::size_t tool) {
+  const auto& mcp = std::get<spec::ExposesMcp>(cap.capability->exposes[0]);
+  const spec::McpTool& t = mcp.tools[tool];
+  Invocation::Definition d;
+  d.expose_ns = mcp.ns;
+  if (t.call) d.call = t.call->target;
+  if (t.ref) d.ref = t.ref->target;
+  d.with = t.with;
+  d.steps = t.steps;
+  d.mappings = t.mappings;
+  d.tool_inputs = t.input_parameters;
+  d.outputs = t.output_parameters;
+  d.what = "tool '" + t.name + "'";
+  return d;
+}
+
+// Compiles tool 0 with its steps changed by `edit`, and returns the error message.
+template <typename Edit>
+std::string CompileError(Edit edit) {
+  auto rt = MakeRuntime(1);
+  Invocation::Definition d = ToolDefinition(rt->capability(), 0);
+  edit(d);
+  auto inv = Invocation::Compile(*rt, std::move(d));
+  EXPECT_FALSE(inv);
+  return inv ? std::string() : inv.error().message;
+}
+
+TEST(StepPlanCompileTest, EveryReferenceIsChecked) {
+  EXPECT_EQ(
+      CompileError([](auto& d) { std::get<spec::CallStep>(d.steps[0]).call.target = "up.nope"; }),
+      "tool 'ship-with-crew' step 'get-ship': call 'up.nope' names no consumed operation");
+  EXPECT_EQ(CompileError([](auto& d) { std::get<spec::LookupStep>(d.steps[3]).index = "later"; }),
+            "tool 'ship-with-crew' step 'resolve-crew': index 'later' names no earlier step");
+  EXPECT_EQ(CompileError([](auto& d) { std::swap(d.steps[1], d.steps[3]); }),
+            "tool 'ship-with-crew' step 'resolve-crew': index 'list-crew' names no earlier step");
+  EXPECT_EQ(CompileError([](auto& d) {
+              std::get<spec::LookupStep>(d.steps[3]).lookup_value = "$.nope.assignedCrew";
+            }),
+            "tool 'ship-with-crew' step 'resolve-crew': lookupValue '$.nope.assignedCrew' reads "
+            "step 'nope', which does not come earlier");
+  EXPECT_EQ(
+      CompileError([](auto& d) { d.mappings[0].value = "$.ghost.x"; }),
+      "tool 'ship-with-crew': mapping 'imo' reads step 'ghost', which the plan does not have");
+  EXPECT_EQ(CompileError([](auto& d) { d.mappings[0].value = "imo_number"; }),
+            "tool 'ship-with-crew': mapping 'imo': value 'imo_number' must read a step output "
+            "($.step.field)");
+  EXPECT_EQ(CompileError([](auto& d) { std::get<spec::CallStep>(d.steps[1]).name = "get-ship"; }),
+            "tool 'ship-with-crew' step 'get-ship': a step of that name comes earlier");
+  EXPECT_EQ(CompileError([](auto& d) { d.ref = "crew-agg.nope"; }),
+            "tool 'ship-with-crew': ref 'crew-agg.nope' names no aggregate function");
+}
+
+TEST(StepPlanCompileTest, ScriptStepsAreRefusedByNameUntilBuilt) {
+  std::string error = CompileError([](auto& d) {
+    spec::ScriptStep script;
+    script.name = "calc";
+    script.language = spec::ScriptLanguage::kPython;
+    script.file = "x.py";
+    d.steps.push_back(script);
+  });
+  EXPECT_EQ(error,
+            "tool 'ship-with-crew' step 'calc': script steps (python) are not supported by "
+            "this build");
+}
+
+TEST(StepPlanCompileTest, ARefTakesTheFunctionsInputsAndPlan) {
+  auto rt = MakeRuntime(1);
+  auto inv = Invocation::Compile(*rt, ToolDefinition(rt->capability(), 1));
+  ASSERT_TRUE(inv) << inv.error().message;
+  ASSERT_NE((*inv)->function(), nullptr);
+  EXPECT_EQ((*inv)->function()->name, "ship-crew");
+  ASSERT_NE((*inv)->plan(), nullptr);
+  ASSERT_EQ((*inv)->inputs().size(), 1u);
+  EXPECT_EQ((*inv)->inputs()[0].name, "imo");
+  EXPECT_TRUE((*inv)->inputs()[0].required);
+  EXPECT_EQ((*inv)->Describe(), "steps up.get-ship, up.list-crew");
+}
+
+// ---- running plans against a real upstream ---------------------------------------------------
+
+class StepPlanRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    http::ServerOptions options;
+    options.threads = 1;
+    server_ = std::make_unique<http::Server>(
+        options, [this](http::Request& req) -> asio::awaitable<http::Response> {
+          {
+            std::lock_guard lock(mu_);
+            seen_.push_back(req.method + " " + req.target);
+          }
+          if (req.path == "/ships/IMO-1") {
+            co_return http::MakeResponse(
+                200, R"({"imo_number":"IMO-1","flag_code":"NO","home_port":"OSL",)"
+                     R"("gross_tonnage":42000.5,"year_built":"2015","assignedCrew":["C2","C1"]})");
+          }
+          if (req.path == "/crew") co_return http::MakeResponse(200, kCrew);
+          if (req.path == "/ports/OSL") co_return http::MakeResponse(200, R"({"name":"Oslo"})");
+          if (req.path == "/ports/ERR") co_return http::MakeResponse(503, R"({"down":true})");
+          co_return http::MakeResponse(404, R"({"error":"not_found"})");
+        });
+    ASSERT_TRUE(server_->Start());
+    rt_ = MakeRuntime(server_->port());
+  }
+  void TearDown() override { server_->Stop(0s); }
+
+  core::Result<InvocationResult> Run(Invocation::Definition d, std::string_view inputs) {
+    auto inv = Invocation::Compile(*rt_, std::move(d));
+    EXPECT_TRUE(inv) << (inv ? "" : inv.error().message);
+    if (!inv) return core::Fail(core::ErrorCode::kInternal, "no plan");
+    return testing::ExecuteSync(*rt_, **inv, testing::JsonArgs(inputs));
+  }
+
+  std::unique_ptr<http::Server> server_;
+  std::shared_ptr<Runtime> rt_;
+  std::mutex mu_;
+  std::vector<std::string> seen_;
+};
+
+TEST_F(StepPlanRunTest, CallsLookupAndMappingsBuildTheTypedResult) {
+  auto r = Run(ToolDefinition(rt_->capability(), 0), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->is_json);
+  EXPECT_EQ(r->content_type, "application/json");
+  EXPECT_EQ(r->body,
+            R"({"imo":"IMO-1","specs":{"tonnage":42000.5,"year":"2015"},"port":"Oslo",)"
+            R"("crew":[{"fullName":"Bo","role":"cook"},{"fullName":"Ann","role":"captain"}]})");
+  // The steps ran in order; `{{get-ship.flag_code}}` and `$.get-ship.home_port` read step 1.
+  ASSERT_EQ(seen_.size(), 3u);
+  EXPECT_EQ(seen_[0], "GET /ships/IMO-1");
+  EXPECT_EQ(seen_[1], "GET /crew?flag=NO");
+  EXPECT_EQ(seen_[2], "GET /ports/OSL");
+}
+
+TEST_F(StepPlanRunTest, AFailingStepStopsThePlanAndIsNamed) {
+  auto r = Run(ToolDefinition(rt_->capability(), 0), R"({"imo":"IMO-404"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->failed_step, "get-ship (GET up.get-ship)");
+  EXPECT_EQ(r->body,
+            R"({"type":"step_failed","message":"step 'get-ship' (up.get-ship) answered 404",)"
+            R"("step":"get-ship","upstream_status":404,"upstream_body":{"error":"not_found"}})");
+  EXPECT_EQ(seen_.size(), 1u);  // nothing after the failed step
+}
+
+TEST_F(StepPlanRunTest, ALaterFailingStepIsNamedToo) {
+  Invocation::Definition d = ToolDefinition(rt_->capability(), 0);
+  std::get<spec::CallStep>(d.steps[2]).with[0].value = "ERR";
+  auto r = Run(std::move(d), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->failed_step, "home (GET up.get-port)");
+  EXPECT_EQ(seen_.size(), 3u);
+}
+
+TEST_F(StepPlanRunTest, AnUnreachableUpstreamNamesTheStep) {
+  rt_ = MakeRuntime(1);  // nothing listens on port 1
+  auto r = Run(ToolDefinition(rt_->capability(), 0), R"({"imo":"IMO-1"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamUnavailable);
+  EXPECT_EQ(r.error().message.rfind("step 'get-ship' (GET up.get-ship): ", 0), 0u)
+      << r.error().message;
+}
+
+TEST_F(StepPlanRunTest, ARefRunsTheAggregateFunction) {
+  auto r = Run(ToolDefinition(rt_->capability(), 1), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, R"({"crew":[{"fullName":"Bo"},{"fullName":"Ann"}]})");
+}
+
+TEST_F(StepPlanRunTest, WithoutMappingsTheLastStepIsTheResult) {
+  Invocation::Definition d = ToolDefinition(rt_->capability(), 0);
+  d.mappings.clear();
+  d.outputs.clear();
+  auto r = Run(std::move(d), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, R"([{"fullName":"Bo","role":"cook"},{"fullName":"Ann","role":"captain"}])");
+}
+
+}  // namespace
+}  // namespace capstan::runtime
