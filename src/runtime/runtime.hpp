@@ -21,6 +21,7 @@
 #include "runtime/binds.hpp"
 #include "runtime/operation.hpp"
 #include "runtime/output.hpp"
+#include "runtime/result.hpp"
 #include "runtime/steps.hpp"
 #include "runtime/with.hpp"
 #include "spec/capability.hpp"
@@ -38,24 +39,6 @@ struct RuntimeOptions {
   consumes::UpstreamLimits limits;  // defaults for every namespace
   std::map<std::string, consumes::UpstreamLimits> limits_by_namespace;  // overrides
   EnvLookup env;  // default: the process environment
-};
-
-// What one invocation needs from its caller: the loop's upstream client and a cancellation slot.
-struct CallContext {
-  consumes::UpstreamClient* client = nullptr;
-  boost::asio::cancellation_slot cancel;
-};
-
-// The outcome of an invocation, ready for an adapter to put on the wire.
-struct InvocationResult {
-  int status = 200;
-  std::string body;
-  std::string content_type;    // "application/json" for JSON results, else the upstream's
-  bool is_json = false;        // body is JSON text
-  bool json_verified = false;  // body is known to be one JSON text (core::IsJsonGrammar holds)
-  int upstream_status = 0;     // 0 for mock results
-  std::string failed_step;  // orchestrated: the step that answered outside 2xx, "name (GET ns.op)"
-  std::chrono::microseconds upstream_time{0};
 };
 
 // An input the caller gives: declared on the exposed operation/tool, or derived from the called

@@ -3,6 +3,13 @@
 #include <algorithm>
 #include <chrono>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "runtime/runtime.hpp"
 #include "runtime/values.hpp"
 
@@ -160,6 +167,36 @@ core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& r
   auto known = [&](std::string_view name) {
     return std::find(seen.begin(), seen.end(), name) != seen.end();
   };
+  // The earlier steps a step reads: the step names that a template variable, an input name or
+  // a path starts with ("get-ship" in {{get-ship.flag}} and $.get-ship.x).
+  auto reads_of = [&](const Step& step) {
+    std::vector<std::string> reads;
+    auto add = [&](std::string_view name) {
+      for (const std::string& earlier : seen) {
+        bool prefix = name.substr(0, earlier.size()) == earlier &&
+                      (name.size() == earlier.size() || name[earlier.size()] == '.');
+        if (prefix && std::find(reads.begin(), reads.end(), earlier) == reads.end()) {
+          reads.push_back(earlier);
+        }
+      }
+    };
+    if (step.call) {
+      for (const WithRules::Rule& rule : step.call->with.rules()) {
+        if (rule.kind == WithRules::Rule::Kind::kInput) add(rule.input);
+        if (rule.kind == WithRules::Rule::Kind::kPath) add(FirstMember(rule.path->text()));
+        if (rule.kind == WithRules::Rule::Kind::kTemplate) {
+          for (const mapping::TemplateSegment& seg : rule.tpl->segments()) {
+            if (seg.kind == mapping::TemplateSegment::Kind::kVariable) add(seg.text);
+          }
+        }
+      }
+    }
+    if (step.lookup) {
+      add(step.lookup->index);
+      if (step.lookup->value_path) add(FirstMember(step.lookup->value_path->text()));
+    }
+    return reads;
+  };
   for (const spec::OperationStep& s : def.steps) {
     Step step;
     step.name = spec::StepName(s);
@@ -218,6 +255,7 @@ core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& r
       return Fail(ErrorCode::kInvalidArgument,
                   what + ": script steps (" + language + ") are not supported by this build");
     }
+    step.reads = reads_of(step);
     seen.push_back(step.name);
     plan->steps_.push_back(std::move(step));
   }
@@ -243,6 +281,25 @@ core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& r
       return Fail(ErrorCode::kInvalidArgument, def.what + ": a mapping has no targetName");
     }
     plan->mappings_.push_back(Mapping{SplitDots(m.target_name), std::move(*path)});
+  }
+  // Waves: a call step joins the current wave of call steps unless it reads one of them.
+  for (std::size_t i = 0; i < plan->steps_.size(); ++i) {
+    const Step& step = plan->steps_[i];
+    bool joins = step.call && !plan->waves_.empty() &&
+                 plan->steps_[plan->waves_.back().front()].call.has_value();
+    if (joins) {
+      for (std::size_t j : plan->waves_.back()) {
+        const std::string& other = plan->steps_[j].name;
+        if (std::find(step.reads.begin(), step.reads.end(), other) != step.reads.end()) {
+          joins = false;
+        }
+      }
+    }
+    if (joins) {
+      plan->waves_.back().push_back(i);
+    } else {
+      plan->waves_.push_back({i});
+    }
   }
   return std::shared_ptr<const StepPlan>(std::move(plan));
 }
@@ -295,53 +352,66 @@ json::value StepPlan::Result(const json::value& steps) const {
   return result;
 }
 
+asio::awaitable<core::Result<StepPlan::CallOutcome>> StepPlan::RunCall(
+    const Step& step, const json::object& inputs, const json::value& outputs,
+    const CallContext& context) const {
+  const CompiledOperation& op = *step.call->operation;
+  ValueScope scope{&inputs, &outputs, &runtime_->binds()};
+  // The caller's inputs reach the consumed operation by name, as in a simple call; `with`
+  // entries then add to and replace them.
+  json::object args;
+  for (const auto& kv : inputs) {
+    std::string_view key(kv.key().data(), kv.key().size());
+    if (op.FindParam(key) != nullptr) args[kv.key()] = kv.value();
+  }
+  if (auto applied = step.call->with.Apply(scope, args); !applied) {
+    co_return Fail(applied.error().code, "step '" + step.name + "': " + applied.error().message);
+  }
+  auto named = [&](const core::Error& e) {
+    return Fail(e.code,
+                "step '" + step.name + "' (" + op.method() + " " + op.call() + "): " + e.message);
+  };
+  auto response = co_await runtime_->Send(op, args, context);
+  if (!response) co_return named(response.error());
+  CallOutcome out;
+  out.elapsed = response->elapsed;
+  out.status = response->status;
+  if (response->status < 200 || response->status >= 300) {
+    InvocationResult failed;
+    failed.status = response->status;
+    failed.upstream_status = response->status;
+    failed.is_json = true;
+    failed.json_verified = true;
+    failed.content_type = "application/json";
+    failed.failed_step = step.name + " (" + op.method() + " " + op.call() + ")";
+    failed.body = StepErrorBody(step.name, op.call(), response->status, response->body);
+    out.failed = std::move(failed);
+    co_return out;
+  }
+  auto output = runtime_->StepOutput(op, std::move(*response), args);
+  if (!output) co_return named(output.error());
+  out.output = std::move(*output);
+  co_return out;
+}
+
+asio::awaitable<core::Result<StepPlan::CallOutcome>> StepPlan::RunCallInWave(
+    const Step& step, const json::object& inputs, const json::value& outputs,
+    consumes::UpstreamClient* client) const {
+  // The wave's parallel group gives each call its own cancellation slot.
+  auto state = co_await asio::this_coro::cancellation_state;
+  CallContext own{client, state.slot()};
+  co_return co_await RunCall(step, inputs, outputs, own);
+}
+
 asio::awaitable<core::Result<InvocationResult>> StepPlan::Run(const json::object& inputs,
                                                               const CallContext& context) const {
   json::value outputs = json::object();
   std::chrono::microseconds upstream_time{0};
   int last_status = 0;
-  for (const Step& step : steps_) {
-    if (step.call) {
-      const CompiledOperation& op = *step.call->operation;
-      ValueScope scope{&inputs, &outputs, &runtime_->binds()};
-      // The caller's inputs reach the consumed operation by name, as in a simple call; `with`
-      // entries then add to and replace them.
-      json::object args;
-      for (const auto& kv : inputs) {
-        std::string_view key(kv.key().data(), kv.key().size());
-        if (op.FindParam(key) != nullptr) args[kv.key()] = kv.value();
-      }
-      if (auto applied = step.call->with.Apply(scope, args); !applied) {
-        co_return Fail(applied.error().code,
-                       "step '" + step.name + "': " + applied.error().message);
-      }
-      auto response = co_await runtime_->Send(op, args, context);
-      if (!response) {
-        co_return Fail(response.error().code, "step '" + step.name + "' (" + op.method() + " " +
-                                                  op.call() + "): " + response.error().message);
-      }
-      upstream_time += response->elapsed;
-      last_status = response->status;
-      if (response->status < 200 || response->status >= 300) {
-        InvocationResult failed;
-        failed.status = response->status;
-        failed.upstream_status = response->status;
-        failed.upstream_time = upstream_time;
-        failed.is_json = true;
-        failed.json_verified = true;
-        failed.content_type = "application/json";
-        failed.failed_step = step.name + " (" + op.method() + " " + op.call() + ")";
-        failed.body = StepErrorBody(step.name, op.call(), response->status, response->body);
-        co_return failed;
-      }
-      auto output = runtime_->StepOutput(op, std::move(*response), args);
-      if (!output) {
-        co_return Fail(output.error().code, "step '" + step.name + "' (" + op.method() + " " +
-                                                op.call() + "): " + output.error().message);
-      }
-      outputs.get_object()[step.name] = std::move(*output);
-    } else if (step.lookup) {
-      const LookupStep& l = *step.lookup;
+  for (const std::vector<std::size_t>& wave : waves_) {
+    const Step& first = steps_[wave.front()];
+    if (first.lookup) {
+      const LookupStep& l = *first.lookup;
       const json::value* index = outputs.get_object().if_contains(l.index);
       json::value key;
       if (l.value_path) {
@@ -366,12 +436,51 @@ asio::awaitable<core::Result<InvocationResult>> StepPlan::Run(const json::object
         auto rendered = mapping::Render(*l.value_text, lookup, mapping::Escaping::kNone);
         if (!rendered) {
           co_return Fail(ErrorCode::kInvalidArgument,
-                         "step '" + step.name + "': lookupValue: " + rendered.error().message);
+                         "step '" + first.name + "': lookupValue: " + rendered.error().message);
         }
         key = json::string(*rendered);
       }
       json::value found = index != nullptr ? Lookup(*index, l.match, key, l.fields) : json::value();
-      outputs.get_object()[step.name] = std::move(found);
+      outputs.get_object()[first.name] = std::move(found);
+      continue;
+    }
+    // Call steps: one alone, or a wave of independent ones at once on this loop (each with its
+    // own cancellation slot, cancelled together with the caller's).
+    std::vector<core::Result<CallOutcome>> results;
+    if (wave.size() == 1) {
+      results.push_back(co_await RunCall(first, inputs, outputs, context));
+    } else {
+      auto executor = co_await asio::this_coro::executor;
+      using Op = decltype(asio::co_spawn(
+          executor, std::declval<asio::awaitable<core::Result<CallOutcome>>>(), asio::deferred));
+      std::vector<Op> ops;
+      for (std::size_t i : wave) {
+        ops.push_back(asio::co_spawn(
+            executor, RunCallInWave(steps_[i], inputs, outputs, context.client), asio::deferred));
+      }
+      auto [order, exceptions, values] =
+          co_await asio::experimental::make_parallel_group(std::move(ops))
+              .async_wait(asio::experimental::wait_for_all(),
+                          asio::bind_cancellation_slot(context.cancel, asio::use_awaitable));
+      (void)order;
+      for (std::size_t i = 0; i < wave.size(); ++i) {
+        if (exceptions[i]) std::rethrow_exception(exceptions[i]);
+        results.push_back(std::move(values[i]));
+      }
+    }
+    // In declared order, so that the outcome does not depend on which answer came first.
+    for (std::size_t i = 0; i < wave.size(); ++i) {
+      core::Result<CallOutcome>& r = results[i];
+      if (!r) co_return Fail(std::move(r).error());
+      upstream_time += r->elapsed;
+      last_status = r->status;
+      if (r->failed) {
+        r->failed->upstream_time = upstream_time;
+        co_return std::move(*r->failed);
+      }
+    }
+    for (std::size_t i = 0; i < wave.size(); ++i) {
+      outputs.get_object()[steps_[wave[i]].name] = std::move(results[i]->output);
     }
   }
   InvocationResult out;
@@ -381,8 +490,7 @@ asio::awaitable<core::Result<InvocationResult>> StepPlan::Run(const json::object
   out.is_json = true;
   out.json_verified = true;
   out.content_type = "application/json";
-  json::value result = Result(outputs);
-  out.body = core::SerializeJson(result);
+  out.body = core::SerializeJson(Result(outputs));
   co_return out;
 }
 

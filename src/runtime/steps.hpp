@@ -3,6 +3,7 @@
 // every adapter through runtime::Invocation (docs/orchestration.md).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "core/result.hpp"
 #include "mapping/json_path.hpp"
 #include "runtime/operation.hpp"
+#include "runtime/result.hpp"
 #include "runtime/with.hpp"
 #include "spec/capability.hpp"
 
@@ -22,7 +24,6 @@ namespace capstan::runtime {
 
 class Runtime;
 struct CallContext;
-struct InvocationResult;
 
 class StepPlan {
  public:
@@ -68,14 +69,32 @@ class StepPlan {
     std::string name;
     std::optional<CallStep> call;
     std::optional<LookupStep> lookup;
+    std::vector<std::string> reads;  // the earlier steps whose outputs it reads
+  };
+  // What one call step gave: its output, or the failed answer that stops the plan.
+  struct CallOutcome {
+    json::value output;
+    std::optional<InvocationResult> failed;
+    std::chrono::microseconds elapsed{0};
+    int status = 0;
   };
   struct Mapping {
     std::vector<std::string> target;  // targetName split at dots
     mapping::JsonPath value;
   };
 
+  [[nodiscard]] boost::asio::awaitable<core::Result<CallOutcome>> RunCall(
+      const Step& step, const json::object& inputs, const json::value& outputs,
+      const CallContext& context) const;
+  [[nodiscard]] boost::asio::awaitable<core::Result<CallOutcome>> RunCallInWave(
+      const Step& step, const json::object& inputs, const json::value& outputs,
+      consumes::UpstreamClient* client) const;
+
   const Runtime* runtime_ = nullptr;
   std::vector<Step> steps_;
+  // Consecutive call steps that read none of each other's outputs form one wave and run
+  // concurrently on the caller's loop; every other step is a wave of its own.
+  std::vector<std::vector<std::size_t>> waves_;
   std::vector<Mapping> mappings_;
   std::vector<spec::OutputParameter> outputs_;
   std::string what_;

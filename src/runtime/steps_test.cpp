@@ -2,6 +2,8 @@
 // reference checked, errors naming the step) and run against a real upstream on loopback
 // (call → call → lookup → mappings; `$.step` and {{step.field}} in `with`; a failing step; a
 // `ref` to an aggregate function).
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -9,6 +11,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
@@ -322,8 +327,18 @@ class StepPlanRunTest : public ::testing::Test {
                 200, R"({"imo_number":"IMO-1","flag_code":"NO","home_port":"OSL",)"
                      R"("gross_tonnage":42000.5,"year_built":"2015","assignedCrew":["C2","C1"]})");
           }
-          if (req.path == "/crew") co_return http::MakeResponse(200, kCrew);
-          if (req.path == "/ports/OSL") co_return http::MakeResponse(200, R"({"name":"Oslo"})");
+          if (req.path == "/crew" || req.path == "/ports/OSL" || req.path == "/ports/SLOW") {
+            // Held a little, counting how many are held at once: independent steps overlap.
+            int now = ++in_flight_;
+            int seen = max_in_flight_.load();
+            while (now > seen && !max_in_flight_.compare_exchange_weak(seen, now)) {
+            }
+            asio::steady_timer hold(co_await asio::this_coro::executor, 100ms);
+            co_await hold.async_wait(asio::use_awaitable);
+            --in_flight_;
+            if (req.path == "/ports/SLOW") co_return http::MakeResponse(503, R"({"late":true})");
+            co_return http::MakeResponse(200, req.path == "/crew" ? kCrew : R"({"name":"Oslo"})");
+          }
           if (req.path == "/ports/ERR") co_return http::MakeResponse(503, R"({"down":true})");
           co_return http::MakeResponse(404, R"({"error":"not_found"})");
         });
@@ -343,6 +358,8 @@ class StepPlanRunTest : public ::testing::Test {
   std::shared_ptr<Runtime> rt_;
   std::mutex mu_;
   std::vector<std::string> seen_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
 };
 
 TEST_F(StepPlanRunTest, CallsLookupAndMappingsBuildTheTypedResult) {
@@ -354,11 +371,45 @@ TEST_F(StepPlanRunTest, CallsLookupAndMappingsBuildTheTypedResult) {
   EXPECT_EQ(r->body,
             R"({"imo":"IMO-1","specs":{"tonnage":42000.5,"year":"2015"},"port":"Oslo",)"
             R"("crew":[{"fullName":"Bo","role":"cook"},{"fullName":"Ann","role":"captain"}]})");
-  // The steps ran in order; `{{get-ship.flag_code}}` and `$.get-ship.home_port` read step 1.
+  // get-ship first: `{{get-ship.flag_code}}` and `$.get-ship.home_port` read it. list-crew and
+  // home read only get-ship, so they ran at once (in either order).
   ASSERT_EQ(seen_.size(), 3u);
   EXPECT_EQ(seen_[0], "GET /ships/IMO-1");
+  std::vector<std::string> wave(seen_.begin() + 1, seen_.end());
+  std::sort(wave.begin(), wave.end());
+  EXPECT_EQ(wave, (std::vector<std::string>{"GET /crew?flag=NO", "GET /ports/OSL"}));
+  EXPECT_EQ(max_in_flight_.load(), 2);
+}
+
+TEST_F(StepPlanRunTest, AStepThatReadsAnotherWaitsForIt) {
+  Invocation::Definition d = ToolDefinition(rt_->capability(), 0);
+  // home now reads list-crew: three waves, one request at a time.
+  std::get<spec::CallStep>(d.steps[2]).with[0].value = "{{list-crew.0.crewId}}";
+  auto r = Run(std::move(d), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r);  // /ports/C1 is a 404: the plan stops there
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->failed_step, "home (GET up.get-port)");
+  EXPECT_EQ(max_in_flight_.load(), 1);
+  ASSERT_EQ(seen_.size(), 3u);
   EXPECT_EQ(seen_[1], "GET /crew?flag=NO");
-  EXPECT_EQ(seen_[2], "GET /ports/OSL");
+  EXPECT_EQ(seen_[2], "GET /ports/C1");
+}
+
+TEST_F(StepPlanRunTest, InAWaveTheFirstDeclaredFailureWinsWhateverTheTiming) {
+  // list-crew and home run at once. list-crew now fails late (held 100 ms, then 503) and home
+  // at once (404): the outcome is list-crew's, the step declared first, not the first to fail.
+  Invocation::Definition d = ToolDefinition(rt_->capability(), 0);
+  auto& list = std::get<spec::CallStep>(d.steps[1]);
+  list.call.target = "up.get-port";
+  list.with[0].key = "code";
+  list.with[0].value = "SLOW";
+  std::get<spec::CallStep>(d.steps[2]).with[0].value = "NOWHERE";
+  auto r = Run(std::move(d), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->failed_step, "list-crew (GET up.get-port)");
+  EXPECT_EQ(max_in_flight_.load(), 1);  // only list-crew was held; home was answered at once
+  EXPECT_EQ(seen_.size(), 3u);
 }
 
 TEST_F(StepPlanRunTest, AFailingStepStopsThePlanAndIsNamed) {
