@@ -393,6 +393,15 @@ class RuleChecker {
         }
       } else if (const auto* script = std::get_if<ScriptStep>(&step)) {
         WithSources(script->with, inv);
+        if (script->language == ScriptLanguage::kPython ||
+            script->language == ScriptLanguage::kGroovy) {
+          Error(
+              script->source,
+              fmt::format("script step \"{}\" is written in {}, which capstan does not run "
+                          "(javascript only)",
+                          name, script->language == ScriptLanguage::kPython ? "python" : "groovy"),
+              "script-language-unsupported");
+        }
       }
       earlier.push_back(name);
       if (std::holds_alternative<CallStep>(step)) earlier_calls.push_back(name);
