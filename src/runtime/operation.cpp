@@ -172,6 +172,12 @@ core::Result<std::string> RenderBody(const mapping::Template& tpl, const Variabl
       }
     }
     std::optional<std::string_view> value = vars(segment.text);
+    if (!value && context == BodyContext::kJson && !in_string) {
+      // An optional input the caller left out is JSON null there, never an empty gap that
+      // would make the body invalid JSON (the reference engine renders "").
+      out += "null";
+      continue;
+    }
     if (!value) {
       return Fail(ErrorCode::kInvalidArgument,
                   "body: template variable '" + segment.text + "' is not defined");

@@ -99,9 +99,14 @@ core::Result<std::optional<json::value>> ApplyOne(const CompiledOutput& o, const
     if (target == nullptr) return std::optional<json::value>();
   }
   if (o.type == spec::ValueType::kArray && !o.items.empty()) {
-    if (!target->is_array()) return std::optional<json::value>();
+    if (target->is_null()) return std::optional<json::value>();
+    // One object where a list is declared is a list of one: converted XML has no arrays of one
+    // (Jackson's <vessel> alone is an object), and an API may collapse a single result too.
+    json::array single;
+    if (!target->is_array()) single.push_back(*target);
+    const json::array& elements = target->is_array() ? target->get_array() : single;
     json::array out;
-    for (const json::value& element : target->get_array()) {
+    for (const json::value& element : elements) {
       CAPSTAN_ASSIGN_OR_RETURN(auto mapped, ApplyOne(o.items.front(), element, inputs));
       out.push_back(mapped ? std::move(*mapped) : json::value(nullptr));
     }
@@ -162,6 +167,38 @@ core::Result<json::value> OutputMapping::Apply(const json::value& body,
     if (mapped) return std::move(*mapped);
   }
   return json::value(nullptr);
+}
+
+core::Result<json::value> OutputMapping::ApplyToStepOutput(const json::value& body,
+                                                           const json::object& inputs) const {
+  if (identity_) return body;
+  if (body.is_array()) {
+    // Each element keeps its fields and gains the named projections (so a lookup may match on
+    // a projected name), as the reference's resolveStepOutput does.
+    json::array out;
+    for (const json::value& element : body.get_array()) {
+      json::object augmented = element.is_object() ? element.get_object() : json::object();
+      for (const CompiledOutput& p : params_) {
+        if (p.name.empty()) continue;
+        CAPSTAN_ASSIGN_OR_RETURN(auto mapped, ApplyOne(p, element, inputs));
+        if (mapped && !mapped->is_null()) augmented[p.name] = std::move(*mapped);
+      }
+      out.push_back(std::move(augmented));
+    }
+    return json::value(std::move(out));
+  }
+  json::object projected;
+  std::optional<json::value> unnamed;
+  for (const CompiledOutput& p : params_) {
+    CAPSTAN_ASSIGN_OR_RETURN(auto mapped, ApplyOne(p, body, inputs));
+    if (!p.name.empty()) {
+      projected[p.name] = mapped ? std::move(*mapped) : json::value(nullptr);
+    } else if (!unnamed && mapped) {
+      unnamed = std::move(*mapped);
+    }
+  }
+  if (!projected.empty()) return json::value(std::move(projected));
+  return unnamed ? std::move(*unnamed) : body;
 }
 
 }  // namespace capstan::runtime

@@ -47,6 +47,12 @@ class OutputMapping {
   [[nodiscard]] core::Result<json::value> Apply(const json::value& body,
                                                 const json::object& inputs) const;
 
+  // Consumed output parameters applied to a step's answer, as later steps see it: an array's
+  // elements keep their fields and gain the named projections; an object becomes the object of
+  // the named parameters (or the first unnamed one's value).
+  [[nodiscard]] core::Result<json::value> ApplyToStepOutput(const json::value& body,
+                                                            const json::object& inputs) const;
+
  private:
   std::vector<CompiledOutput> params_;
   bool identity_ = true;

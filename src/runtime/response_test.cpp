@@ -103,8 +103,12 @@ TEST(OutputShapesTest, ArrayWithItems) {
   auto scalars = Compile(
       R"([{"type":"array","mapping":"$.jwts","items":[{"type":"string","mapping":"$.jti"}]}])");
   EXPECT_EQ(Map(scalars, kJwts), R"(["a","b"])");
-  // Not an array where one is expected: no value.
-  EXPECT_EQ(Map(scalars, R"({"jwts":{"jti":"a"}})"), "null");
+  // One object where an array is expected is an array of one (converted XML collapses them).
+  EXPECT_EQ(Map(scalars, R"({"jwts":{"jti":"a"}})"), R"(["a"])");
+  EXPECT_EQ(Map(objects, R"({"jwts":{"jti":"a","n":1}})"), R"([{"id":"a","n":1}])");
+  // Nothing (or null) there: no value.
+  EXPECT_EQ(Map(scalars, R"({"jwts":null})"), "null");
+  EXPECT_EQ(Map(scalars, R"({"other":1})"), "null");
   // An array without items passes the node through.
   EXPECT_EQ(Map(Compile(R"([{"type":"array","mapping":"$.jwts[*].jti"}])"), kJwts), R"(["a","b"])");
 }

@@ -342,13 +342,9 @@ std::string Invocation::Describe() const {
 }
 
 core::Result<json::object> Invocation::ConsumedArgs(const json::object& inputs) const {
-  json::object args;
-  if (operation_) {
-    for (const auto& kv : inputs) {
-      std::string_view key(kv.key().data(), kv.key().size());
-      if (operation_->FindParam(key) != nullptr) args[kv.key()] = kv.value();
-    }
-  }
+  // Every input reaches the consumed operation by name (its parameters, and the variables of its
+  // path and body templates, as in the reference engine); `with` entries then add and replace.
+  json::object args = inputs;
   ValueScope scope{&inputs, nullptr, &runtime_->binds()};
   CAPSTAN_RETURN_IF_ERROR(with_.Apply(scope, args));
   return args;
@@ -488,19 +484,22 @@ asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
 core::Result<json::value> Runtime::StepOutput(const CompiledOperation& operation,
                                               consumes::UpstreamResponse response,
                                               const json::object& args) const {
-  const OutputMapping& outputs = consumed_outputs_.at(operation.call());
-  // MapResponse's rules (encodings, formats, JSON checks), then the tree the steps read.
-  auto mapped = MapResponse(std::move(response), outputs,
-                            operation.spec().operation->output_raw_format, args);
-  if (!mapped) return Fail(std::move(mapped).error());
-  if (mapped->body.empty()) return json::value(nullptr);
-  if (!mapped->is_json) {
+  // MapResponse's rules (encodings, formats, JSON checks) with no mapping, then the consumed
+  // operation's own output parameters over the tree.
+  static const OutputMapping kIdentity;
+  auto raw = MapResponse(std::move(response), kIdentity,
+                         operation.spec().operation->output_raw_format, args);
+  if (!raw) return Fail(std::move(raw).error());
+  if (raw->body.empty()) return json::value(nullptr);
+  if (!raw->is_json) {
     return Fail(ErrorCode::kUpstreamError,
-                "the answer is not JSON (Content-Type: " + mapped->content_type + ")");
+                "the answer is not JSON (Content-Type: " + raw->content_type + ")");
   }
-  auto parsed = core::ParseJson(mapped->body, {.allow_duplicate_keys = true});
+  auto parsed = core::ParseJson(raw->body, {.allow_duplicate_keys = true});
   if (!parsed) return Fail(ErrorCode::kUpstreamError, parsed.error().message);
-  return std::move(*parsed);
+  auto shaped = consumed_outputs_.at(operation.call()).ApplyToStepOutput(*parsed, args);
+  if (!shaped) return Fail(ErrorCode::kMappingFailed, shaped.error().message);
+  return std::move(*shaped);
 }
 
 asio::awaitable<core::Result<InvocationResult>> Runtime::Call(const CompiledOperation& operation,

@@ -359,11 +359,7 @@ asio::awaitable<core::Result<StepPlan::CallOutcome>> StepPlan::RunCall(
   ValueScope scope{&inputs, &outputs, &runtime_->binds()};
   // The caller's inputs reach the consumed operation by name, as in a simple call; `with`
   // entries then add to and replace them.
-  json::object args;
-  for (const auto& kv : inputs) {
-    std::string_view key(kv.key().data(), kv.key().size());
-    if (op.FindParam(key) != nullptr) args[kv.key()] = kv.value();
-  }
+  json::object args = inputs;
   if (auto applied = step.call->with.Apply(scope, args); !applied) {
     co_return Fail(applied.error().code, "step '" + step.name + "': " + applied.error().message);
   }
