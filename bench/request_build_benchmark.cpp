@@ -92,7 +92,7 @@ void BM_MapResponseIdentity(benchmark::State& state) {
   auto identity = OutputMapping::Compile({});
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        MapResponse(Response(body), *identity, spec::OutputRawFormat::kJson, {}));
+        MapResponse(Response(body), *identity, nullptr, {}));
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
 }
@@ -121,7 +121,7 @@ void BM_MapResponseMapped(benchmark::State& state) {
   if (!mapped) std::abort();
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        MapResponse(Response(body), *mapped, spec::OutputRawFormat::kJson, {}));
+        MapResponse(Response(body), *mapped, nullptr, {}));
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
 }

@@ -193,9 +193,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = response;
 
   auto mapped = runtime::MapResponse(std::move(response), mapping.output,
-                                     spec::OutputRawFormat::kJson, Inputs());
+                                     nullptr, Inputs());
   auto repeated = runtime::MapResponse(std::move(again), mapping.output,
-                                       spec::OutputRawFormat::kJson, Inputs());
+                                       nullptr, Inputs());
   Check(mapped.has_value() == repeated.has_value());
   if (!mapped) {
     Check(mapped.error().code == ErrorCode::kUpstreamError ||

@@ -100,8 +100,15 @@ core::Result<std::optional<json::value>> ApplyOne(const CompiledOutput& o, const
   }
   if (o.type == spec::ValueType::kArray && !o.items.empty()) {
     if (target->is_null()) return std::optional<json::value>();
-    // One object where a list is declared is a list of one: converted XML has no arrays of one
-    // (Jackson's <vessel> alone is an object), and an API may collapse a single result too.
+    // A list read from a converted XML document: the root is dropped, so `$.` of
+    // <vessels><vessel/><vessel/></vessels> is {"vessel": [...]}, an object of one member whose
+    // value is the list; and one <vessel> alone is an object, not a list of one. So an object of
+    // one member that holds an array or an object stands for that member's value, and one object
+    // where a list is declared is a list of one (an API may collapse a single result too).
+    if (target->is_object() && target->get_object().size() == 1) {
+      const json::value& only = target->get_object().begin()->value();
+      if (only.is_array() || only.is_object()) target = &only;
+    }
     json::array single;
     if (!target->is_array()) single.push_back(*target);
     const json::array& elements = target->is_array() ? target->get_array() : single;

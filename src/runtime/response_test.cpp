@@ -67,8 +67,7 @@ OutputMapping Compile(std::string_view outputs_yaml_as_json) {
 }
 
 std::string Map(const OutputMapping& m, std::string_view body, std::string_view inputs = "{}") {
-  auto r = MapResponse(Response(200, std::string(body)), m, spec::OutputRawFormat::kJson,
-                       JsonArgs(inputs));
+  auto r = MapResponse(Response(200, std::string(body)), m, nullptr, JsonArgs(inputs));
   EXPECT_TRUE(r) << r.error().message;
   return r ? r->body : "";
 }
@@ -145,7 +144,7 @@ TEST(MapResponseTest, IdentityPassesTheBodyThroughByteForByte) {
     auto m = Compile(outputs);
     EXPECT_TRUE(m.identity()) << outputs;
     for (const char* type : {"application/json", "application/problem+json; charset=utf-8"}) {
-      auto r = MapResponse(Response(200, body, type), m, spec::OutputRawFormat::kJson, {});
+      auto r = MapResponse(Response(200, body, type), m, nullptr, {});
       ASSERT_TRUE(r) << r.error().message;
       EXPECT_EQ(r->body, body);
       EXPECT_EQ(r->status, 200);
@@ -155,8 +154,7 @@ TEST(MapResponseTest, IdentityPassesTheBodyThroughByteForByte) {
   }
   // A JSON body the upstream labels otherwise is checked, then still passed through unchanged.
   auto m = Compile("[]");
-  auto text = MapResponse(Response(200, R"({"v":1.10})", "text/plain"), m,
-                          spec::OutputRawFormat::kJson, {});
+  auto text = MapResponse(Response(200, R"({"v":1.10})", "text/plain"), m, nullptr, {});
   ASSERT_TRUE(text);
   EXPECT_EQ(text->body, R"({"v":1.10})");
 }
@@ -193,21 +191,20 @@ TEST(MapResponseTest, ErrorStatusesKeepTheUpstreamBodyAndStatus) {
   const std::string envelope =
       R"({"message":"resource is not found","resource":"jwt","resource_id":"x","type":"not_found"})";
   for (int status : {400, 401, 403, 404, 409, 429, 500, 503}) {
-    auto r = MapResponse(Response(status, envelope), m, spec::OutputRawFormat::kJson, {});
+    auto r = MapResponse(Response(status, envelope), m, nullptr, {});
     ASSERT_TRUE(r) << status;
     EXPECT_EQ(r->status, status);
     EXPECT_EQ(r->upstream_status, status);
     EXPECT_EQ(r->body, envelope);  // not mapped into nonsense
     EXPECT_TRUE(r->is_json);
   }
-  auto html = MapResponse(Response(502, "<html>bad gateway</html>", "text/html"), m,
-                          spec::OutputRawFormat::kJson, {});
+  auto html = MapResponse(Response(502, "<html>bad gateway</html>", "text/html"), m, nullptr, {});
   ASSERT_TRUE(html);
   EXPECT_EQ(html->status, 502);
   EXPECT_FALSE(html->is_json);
   EXPECT_EQ(html->content_type, "text/html");
   EXPECT_EQ(html->body, "<html>bad gateway</html>");
-  auto redirect = MapResponse(Response(302, "", ""), m, spec::OutputRawFormat::kJson, {});
+  auto redirect = MapResponse(Response(302, "", ""), m, nullptr, {});
   ASSERT_TRUE(redirect);
   EXPECT_EQ(redirect->status, 302);
 }
@@ -218,19 +215,18 @@ TEST(MapResponseTest, AnIdentityMappingRefusesABodyThatIsNotOneJsonText) {
   auto none = Compile("[]");
   for (const OutputMapping* m : {&identity, &none}) {
     for (const char* body : {R"({"jwts":[)", R"({"a":1} {"b":2})", "{\"a\":\"\xff\"}", "nul"}) {
-      auto mapped = MapResponse(Response(200, body), *m, spec::OutputRawFormat::kJson, {});
+      auto mapped = MapResponse(Response(200, body), *m, nullptr, {});
       ASSERT_FALSE(mapped) << body;
       EXPECT_EQ(mapped.error().code, core::ErrorCode::kUpstreamError) << body;
       EXPECT_NE(mapped.error().message.find("not one JSON text"), std::string::npos);
     }
-    auto fine =
-        MapResponse(Response(200, R"( {"jwts":[]} )"), *m, spec::OutputRawFormat::kJson, {});
+    auto fine = MapResponse(Response(200, R"( {"jwts":[]} )"), *m, nullptr, {});
     ASSERT_TRUE(fine);
     EXPECT_TRUE(fine->json_verified);
     EXPECT_EQ(fine->body, R"( {"jwts":[]} )");  // still byte for byte
   }
   // Error statuses keep their bodies whatever they are (the upstream's envelope, or not JSON).
-  auto error = MapResponse(Response(500, R"({"cut":)"), identity, spec::OutputRawFormat::kJson, {});
+  auto error = MapResponse(Response(500, R"({"cut":)"), identity, nullptr, {});
   ASSERT_TRUE(error);
   EXPECT_EQ(error->body, R"({"cut":)");
   EXPECT_FALSE(error->json_verified);
@@ -238,19 +234,48 @@ TEST(MapResponseTest, AnIdentityMappingRefusesABodyThatIsNotOneJsonText) {
 
 TEST(MapResponseTest, EmptySuccessAndNonJsonSuccess) {
   auto m = Compile(R"([{"type":"string","mapping":"$.a"}])");
-  auto empty = MapResponse(Response(204, ""), m, spec::OutputRawFormat::kJson, {});
+  auto empty = MapResponse(Response(204, ""), m, nullptr, {});
   ASSERT_TRUE(empty);
   EXPECT_EQ(empty->status, 204);
   EXPECT_TRUE(empty->body.empty());
-  auto garbage =
-      MapResponse(Response(200, "<html/>", "text/html"), m, spec::OutputRawFormat::kJson, {});
+  auto garbage = MapResponse(Response(200, "<html/>", "text/html"), m, nullptr, {});
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error().code, core::ErrorCode::kUpstreamError);
   EXPECT_NE(garbage.error().message.find("text/html"), std::string::npos);
-  auto xml =
-      MapResponse(Response(200, "<a/>", "application/xml"), m, spec::OutputRawFormat::kXml, {});
-  ASSERT_FALSE(xml);
-  EXPECT_NE(xml.error().message.find("xml"), std::string::npos);
+}
+
+TEST(MapResponseTest, OtherFormatsAreConvertedThenMapped) {
+  auto xml = convert::Converter::Create(convert::Format::kXml, "", "");
+  ASSERT_TRUE(xml);
+  auto m = Compile(R"([{"name":"a","type":"string","mapping":"$.a"}])");
+  // The upstream's Content-Type does not matter: outputRawFormat says what the body is.
+  auto mapped = MapResponse(Response(200, "<r><a>v</a></r>", "text/plain"), m, xml->get(), {});
+  ASSERT_TRUE(mapped) << mapped.error().message;
+  EXPECT_EQ(mapped->body, R"("v")");  // one output parameter is the value itself
+  EXPECT_EQ(mapped->content_type, "application/json");
+  auto identity = MapResponse(Response(200, "<r><a>1</a><a>2</a></r>", "application/xml"),
+                              Compile("[]"), xml->get(), {});
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->body, R"({"a":["1","2"]})");
+  // `$.` of an XML list is {"vessel": [...]} (the root is dropped): a declared array reads the
+  // one member's list, and a lone <vessel> is a list of one.
+  auto list = Compile(R"([{"type":"array","mapping":"$.","items":[{"type":"object",
+      "properties":[{"name":"code","type":"string","mapping":"$.code"}]}]}])");
+  for (auto [body, want] : {std::pair{"<vs><v><code>A</code></v><v><code>B</code></v></vs>",
+                                      R"([{"code":"A"},{"code":"B"}])"},
+                            std::pair{"<vs><v><code>A</code></v></vs>", R"([{"code":"A"}])"}}) {
+    auto r = MapResponse(Response(200, body, "application/xml"), list, xml->get(), {});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, want) << body;
+  }
+  auto broken = MapResponse(Response(200, "<r><a>", "application/xml"), m, xml->get(), {});
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, core::ErrorCode::kUpstreamError);
+  EXPECT_NE(broken.error().message.find("not valid xml"), std::string::npos);
+  // Error statuses keep the upstream body, whatever the format.
+  auto error = MapResponse(Response(503, "<busy/>", "application/xml"), m, xml->get(), {});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->body, "<busy/>");
 }
 
 TEST(MapResponseTest, CompressedBodiesAreRefusedNotPassedOffAsJson) {
@@ -260,7 +285,7 @@ TEST(MapResponseTest, CompressedBodiesAreRefusedNotPassedOffAsJson) {
     for (int status : {200, 404}) {
       auto r = Response(status, gzip_bytes);
       r.headers.Set("Content-Encoding", "gzip");
-      auto mapped = MapResponse(r, m, spec::OutputRawFormat::kJson, {});
+      auto mapped = MapResponse(r, m, nullptr, {});
       ASSERT_FALSE(mapped) << outputs << " " << status;
       EXPECT_EQ(mapped.error().code, core::ErrorCode::kUpstreamError);
       EXPECT_EQ(mapped.error().message,
@@ -270,16 +295,16 @@ TEST(MapResponseTest, CompressedBodiesAreRefusedNotPassedOffAsJson) {
   auto m = Compile("[]");
   auto br = Response(200, "xx");
   br.headers.Add("content-encoding", "identity, br");
-  auto refused = MapResponse(br, m, spec::OutputRawFormat::kJson, {});
+  auto refused = MapResponse(br, m, nullptr, {});
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("identity, br"), std::string::npos);
   // identity is no encoding; an encoded empty body (204, HEAD) has nothing to decode.
   auto identity = Response(200, "{}");
   identity.headers.Set("Content-Encoding", " Identity ");
-  EXPECT_TRUE(MapResponse(identity, m, spec::OutputRawFormat::kJson, {}));
+  EXPECT_TRUE(MapResponse(identity, m, nullptr, {}));
   auto empty = Response(204, "");
   empty.headers.Set("Content-Encoding", "gzip");
-  EXPECT_TRUE(MapResponse(empty, m, spec::OutputRawFormat::kJson, {}));
+  EXPECT_TRUE(MapResponse(empty, m, nullptr, {}));
 }
 
 // ---- against an in-process upstream --------------------------------------------------------

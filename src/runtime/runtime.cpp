@@ -1,5 +1,6 @@
 #include "runtime/runtime.hpp"
 
+#include <filesystem>
 #include <random>
 
 #include <boost/asio/this_coro.hpp>
@@ -79,30 +80,30 @@ std::string RandomNonce() {
   return out;
 }
 
-std::string_view FormatName(spec::OutputRawFormat format) {
+convert::Format ToConvertFormat(spec::OutputRawFormat format) {
   switch (format) {
     case spec::OutputRawFormat::kJson:
-      return "json";
+      return convert::Format::kJson;
     case spec::OutputRawFormat::kXml:
-      return "xml";
+      return convert::Format::kXml;
     case spec::OutputRawFormat::kAvro:
-      return "avro";
+      return convert::Format::kAvro;
     case spec::OutputRawFormat::kProtobuf:
-      return "protobuf";
+      return convert::Format::kProtobuf;
     case spec::OutputRawFormat::kCsv:
-      return "csv";
+      return convert::Format::kCsv;
     case spec::OutputRawFormat::kTsv:
-      return "tsv";
+      return convert::Format::kTsv;
     case spec::OutputRawFormat::kPsv:
-      return "psv";
+      return convert::Format::kPsv;
     case spec::OutputRawFormat::kYaml:
-      return "yaml";
+      return convert::Format::kYaml;
     case spec::OutputRawFormat::kHtml:
-      return "html";
+      return convert::Format::kHtml;
     case spec::OutputRawFormat::kMarkdown:
-      return "markdown";
+      return convert::Format::kMarkdown;
   }
-  return "json";
+  return convert::Format::kJson;
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ std::string_view FormatName(spec::OutputRawFormat format) {
 
 core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
                                            const OutputMapping& output,
-                                           spec::OutputRawFormat format,
+                                           const convert::Converter* converter,
                                            const json::object& inputs) {
   InvocationResult out;
   out.status = response.status;
@@ -135,12 +136,29 @@ core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
     out.content_type = "application/json";
     return out;
   }
-  if (format != spec::OutputRawFormat::kJson) {
-    return Fail(ErrorCode::kMappingFailed,
-                "outputRawFormat '" + std::string(FormatName(format)) + "' is not supported yet");
-  }
   out.is_json = true;
   out.content_type = "application/json";
+  if (converter != nullptr && converter->format() != convert::Format::kJson) {
+    // Another format: converted, then mapped (identity serialises the converted tree).
+    auto converted = converter->ToJson(response.body);
+    if (!converted) {
+      return Fail(ErrorCode::kUpstreamError,
+                  "upstream answered " + std::to_string(response.status) +
+                      " with a body that is "
+                      "not valid " +
+                      std::string(convert::FormatName(converter->format())) + ": " +
+                      converted.error().message);
+    }
+    out.json_verified = true;
+    if (output.identity()) {
+      out.body = core::SerializeJson(*converted);
+      return out;
+    }
+    auto mapped = output.Apply(*converted, inputs);
+    if (!mapped) return Fail(ErrorCode::kMappingFailed, mapped.error().message);
+    out.body = core::SerializeJson(*mapped);
+    return out;
+  }
   auto not_json = [&] {
     return Fail(ErrorCode::kUpstreamError, "upstream answered " + std::to_string(response.status) +
                                                " with a body that is not one JSON text "
@@ -367,8 +385,7 @@ asio::awaitable<core::Result<InvocationResult>> Invocation::Execute(
   if (!args) co_return Fail(std::move(args).error());
   auto response = co_await runtime_->Send(*operation_, *args, context);
   if (!response) co_return Fail(std::move(response).error());
-  co_return MapResponse(std::move(*response), output_,
-                        operation_->spec().operation->output_raw_format, inputs);
+  co_return MapResponse(std::move(*response), output_, runtime_->ConverterFor(*operation_), inputs);
 }
 
 // ---- Runtime --------------------------------------------------------------------------------
@@ -434,6 +451,21 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
         if (!outputs) {
           return Fail(ErrorCode::kInvalidArgument, call + ": " + outputs.error().message);
         }
+        if (operation.output_raw_format != spec::OutputRawFormat::kJson) {
+          // Schema files are relative to the file that declares the operation.
+          const std::string& declared_in =
+              c->imported_from && !c->imported_from->resolved_path.empty()
+                  ? c->imported_from->resolved_path
+                  : rt->capability_->file;
+          auto converter = convert::Converter::Create(
+              ToConvertFormat(operation.output_raw_format), operation.output_schema.value_or(""),
+              std::filesystem::path(declared_in).parent_path().string());
+          if (!converter) {
+            return Fail(ErrorCode::kInvalidArgument,
+                        call + ": outputRawFormat: " + converter.error().message);
+          }
+          rt->converters_.emplace(call, std::move(*converter));
+        }
         rt->operations_.emplace(call, std::move(*compiled));
         rt->consumed_outputs_.emplace(call, std::move(*outputs));
       }
@@ -487,8 +519,7 @@ core::Result<json::value> Runtime::StepOutput(const CompiledOperation& operation
   // MapResponse's rules (encodings, formats, JSON checks) with no mapping, then the consumed
   // operation's own output parameters over the tree.
   static const OutputMapping kIdentity;
-  auto raw = MapResponse(std::move(response), kIdentity,
-                         operation.spec().operation->output_raw_format, args);
+  auto raw = MapResponse(std::move(response), kIdentity, ConverterFor(operation), args);
   if (!raw) return Fail(std::move(raw).error());
   if (raw->body.empty()) return json::value(nullptr);
   if (!raw->is_json) {
@@ -508,8 +539,15 @@ asio::awaitable<core::Result<InvocationResult>> Runtime::Call(const CompiledOper
   auto response = co_await Send(operation, args, context);
   if (!response) co_return Fail(std::move(response).error());
   const OutputMapping& outputs = consumed_outputs_.at(operation.call());
-  co_return MapResponse(std::move(*response), outputs,
-                        operation.spec().operation->output_raw_format, args);
+  co_return MapResponse(std::move(*response), outputs, ConverterFor(operation), args);
+}
+
+const convert::Converter* Runtime::ConverterFor(const CompiledOperation& operation) const {
+  if (operation.spec().operation->output_raw_format == spec::OutputRawFormat::kJson) {
+    return nullptr;
+  }
+  auto it = converters_.find(operation.call());
+  return it == converters_.end() ? nullptr : it->second.get();
 }
 
 consumes::UpstreamClient& ThreadUpstreamClient(const asio::any_io_executor& executor,

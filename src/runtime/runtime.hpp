@@ -16,6 +16,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include "consumes/upstream_client.hpp"
+#include "convert/convert.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "runtime/binds.hpp"
@@ -135,8 +136,12 @@ class Runtime {
       const CompiledOperation& operation, const json::object& args,
       const CallContext& context) const;
 
+  // The converter of `operation`'s outputRawFormat; nullptr for JSON (no lookup on that path).
+  [[nodiscard]] const convert::Converter* ConverterFor(const CompiledOperation& operation) const;
+
  private:
   Runtime() = default;
+
 
   std::shared_ptr<const spec::Capability> capability_;
   RuntimeOptions options_;
@@ -144,13 +149,16 @@ class Runtime {
   std::shared_ptr<consumes::TlsContext> tls_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledOperation>> operations_;
   std::unordered_map<std::string, OutputMapping> consumed_outputs_;
+  // outputRawFormat converters of the operations whose body is not JSON, by "ns.operation".
+  std::unordered_map<std::string, std::unique_ptr<const convert::Converter>> converters_;
 };
 
 // Maps an upstream response and an output mapping to an InvocationResult: error statuses and
 // identity mappings pass the body through unchanged; other 2xx bodies are parsed and mapped.
+// `converter` turns a 2xx body of another format into JSON first (nullptr: the body is JSON).
 [[nodiscard]] core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
                                                          const OutputMapping& output,
-                                                         spec::OutputRawFormat format,
+                                                         const convert::Converter* converter,
                                                          const json::object& inputs);
 
 // The upstream client of the calling thread's event loop, created on first use. Only for threads
