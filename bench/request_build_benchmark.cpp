@@ -91,8 +91,7 @@ void BM_MapResponseIdentity(benchmark::State& state) {
   const std::string body = MakeBody(300);
   auto identity = OutputMapping::Compile({});
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        MapResponse(Response(body), *identity, nullptr, {}));
+    benchmark::DoNotOptimize(MapResponse(Response(body), *identity, nullptr, {}));
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
 }
@@ -120,8 +119,7 @@ void BM_MapResponseMapped(benchmark::State& state) {
   auto mapped = OutputMapping::Compile({root});
   if (!mapped) std::abort();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        MapResponse(Response(body), *mapped, nullptr, {}));
+    benchmark::DoNotOptimize(MapResponse(Response(body), *mapped, nullptr, {}));
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
 }

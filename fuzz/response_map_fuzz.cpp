@@ -192,10 +192,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   response.body = body;
   auto again = response;
 
-  auto mapped = runtime::MapResponse(std::move(response), mapping.output,
-                                     nullptr, Inputs());
-  auto repeated = runtime::MapResponse(std::move(again), mapping.output,
-                                       nullptr, Inputs());
+  auto mapped = runtime::MapResponse(std::move(response), mapping.output, nullptr, Inputs());
+  auto repeated = runtime::MapResponse(std::move(again), mapping.output, nullptr, Inputs());
   Check(mapped.has_value() == repeated.has_value());
   if (!mapped) {
     Check(mapped.error().code == ErrorCode::kUpstreamError ||

@@ -142,7 +142,6 @@ class Runtime {
  private:
   Runtime() = default;
 
-
   std::shared_ptr<const spec::Capability> capability_;
   RuntimeOptions options_;
   BindValues binds_;
