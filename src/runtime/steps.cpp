@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/runtime.hpp"
@@ -191,6 +194,12 @@ core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& r
         }
       }
     }
+    if (step.script) {
+      for (const WithRules::Rule& rule : step.script->with.rules()) {
+        if (rule.kind == WithRules::Rule::Kind::kInput) add(rule.input);
+        if (rule.kind == WithRules::Rule::Kind::kPath) add(FirstMember(rule.path->text()));
+      }
+    }
     if (step.lookup) {
       add(step.lookup->index);
       if (step.lookup->value_path) add(FirstMember(step.lookup->value_path->text()));
@@ -252,8 +261,17 @@ core::Result<std::shared_ptr<const StepPlan>> StepPlan::Compile(const Runtime& r
       std::string language = "javascript";
       if (script.language == spec::ScriptLanguage::kPython) language = "python";
       if (script.language == spec::ScriptLanguage::kGroovy) language = "groovy";
-      return Fail(ErrorCode::kInvalidArgument,
-                  what + ": script steps (" + language + ") are not supported by this build");
+      // Files are relative to the capability's directory (file:///./scripts, or a plain path).
+      const std::string base_dir =
+          std::filesystem::path(runtime.capability().file).parent_path().string();
+      auto program = script::Script::Load(language, script.location.value_or(""), script.file,
+                                          script.dependencies, base_dir);
+      if (!program) {
+        return Fail(program.error().code, what + ": " + program.error().message);
+      }
+      auto with = WithRules::Compile(script.with, def.namespaces, /*step_paths=*/true, what);
+      if (!with) return Fail(std::move(with).error());
+      step.script = ScriptStep{std::move(*program), std::move(*with)};
     }
     step.reads = reads_of(step);
     seen.push_back(step.name);
@@ -390,6 +408,47 @@ asio::awaitable<core::Result<StepPlan::CallOutcome>> StepPlan::RunCall(
   co_return out;
 }
 
+namespace {
+
+// Scripts block for up to their timeout: they run on a few threads of their own, so that an
+// event loop never waits on one. Created on first use; lives as long as the process.
+asio::thread_pool& ScriptPool() {
+  static asio::thread_pool* pool =
+      new asio::thread_pool(std::max(2u, std::thread::hardware_concurrency() / 2));
+  return *pool;
+}
+
+}  // namespace
+
+asio::awaitable<core::Result<std::optional<json::value>>> StepPlan::RunScript(
+    const Step& step, const json::object& inputs, const json::value& outputs) const {
+  // The reference's bindings: the caller's inputs, every earlier step's output by name, then
+  // the step's `with` values.
+  json::object bindings = inputs;
+  for (const auto& member : outputs.get_object()) bindings[member.key()] = member.value();
+  ValueScope scope{&inputs, &outputs, &runtime_->binds()};
+  if (auto applied = step.script->with.Apply(scope, bindings); !applied) {
+    co_return Fail(applied.error().code, "step '" + step.name + "': " + applied.error().message);
+  }
+  std::shared_ptr<const script::Script> program = step.script->program;
+  auto run =
+      [program,
+       input = std::move(bindings)]() -> asio::awaitable<core::Result<std::optional<json::value>>> {
+    co_return program->RunStep(input);
+  };
+  // co_spawn on the pool; use_awaitable resumes this coroutine on its own loop's executor.
+  auto result = co_await asio::co_spawn(ScriptPool(), run(), asio::use_awaitable);
+  if (!result) {
+    core::ErrorCode code = result.error().code;
+    // A script that throws or returns what JSON cannot hold is a failed step (502), a timeout
+    // or statement limit a 504, a memory or output limit a 502 too: none is the caller's fault.
+    if (code != core::ErrorCode::kUpstreamTimeout) code = core::ErrorCode::kUpstreamError;
+    co_return Fail(code, "step '" + step.name + "' (script " + program->file_path() +
+                             ") failed: " + result.error().message);
+  }
+  co_return std::move(*result);
+}
+
 asio::awaitable<core::Result<StepPlan::CallOutcome>> StepPlan::RunCallInWave(
     const Step& step, const json::object& inputs, const json::value& outputs,
     consumes::UpstreamClient* client) const {
@@ -438,6 +497,12 @@ asio::awaitable<core::Result<InvocationResult>> StepPlan::Run(const json::object
       }
       json::value found = index != nullptr ? Lookup(*index, l.match, key, l.fields) : json::value();
       outputs.get_object()[first.name] = std::move(found);
+      continue;
+    }
+    if (first.script) {
+      auto output = co_await RunScript(first, inputs, outputs);
+      if (!output) co_return Fail(std::move(output).error());
+      if (*output) outputs.get_object()[first.name] = std::move(**output);
       continue;
     }
     // Call steps: one alone, or a wave of independent ones at once on this loop (each with its

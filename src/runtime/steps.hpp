@@ -18,6 +18,7 @@
 #include "runtime/operation.hpp"
 #include "runtime/result.hpp"
 #include "runtime/with.hpp"
+#include "script/script.hpp"
 #include "spec/capability.hpp"
 
 namespace capstan::runtime {
@@ -65,10 +66,15 @@ class StepPlan {
     std::optional<mapping::Template> value_text;  // else a template over the inputs
     std::vector<std::string> fields;              // the fields a match keeps
   };
+  struct ScriptStep {
+    std::shared_ptr<const script::Script> program;
+    WithRules with;  // added to the bindings after the inputs and the step outputs
+  };
   struct Step {
     std::string name;
     std::optional<CallStep> call;
     std::optional<LookupStep> lookup;
+    std::optional<ScriptStep> script;
     std::vector<std::string> reads;  // the earlier steps whose outputs it reads
   };
   // What one call step gave: its output, or the failed answer that stops the plan.
@@ -86,6 +92,10 @@ class StepPlan {
   [[nodiscard]] boost::asio::awaitable<core::Result<CallOutcome>> RunCall(
       const Step& step, const json::object& inputs, const json::value& outputs,
       const CallContext& context) const;
+  // Runs a script step on the script thread pool (never on the event loop) and resumes here;
+  // nullopt when the script assigned no `result` (the step then has no output).
+  [[nodiscard]] boost::asio::awaitable<core::Result<std::optional<json::value>>> RunScript(
+      const Step& step, const json::object& inputs, const json::value& outputs) const;
   [[nodiscard]] boost::asio::awaitable<core::Result<CallOutcome>> RunCallInWave(
       const Step& step, const json::object& inputs, const json::value& outputs,
       consumes::UpstreamClient* client) const;

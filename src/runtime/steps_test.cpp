@@ -4,18 +4,22 @@
 // `ref` to an aggregate function).
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "http/server.hpp"
 #include "runtime/runtime.hpp"
@@ -283,7 +287,7 @@ TEST(StepPlanCompileTest, EveryReferenceIsChecked) {
             "tool 'ship-with-crew': ref 'crew-agg.nope' names no aggregate function");
 }
 
-TEST(StepPlanCompileTest, ScriptStepsAreRefusedByNameUntilBuilt) {
+TEST(StepPlanCompileTest, ScriptStepsInALanguageNotBuiltAreRefusedByName) {
   std::string error = CompileError([](auto& d) {
     spec::ScriptStep script;
     script.name = "calc";
@@ -292,8 +296,30 @@ TEST(StepPlanCompileTest, ScriptStepsAreRefusedByNameUntilBuilt) {
     d.steps.push_back(script);
   });
   EXPECT_EQ(error,
-            "tool 'ship-with-crew' step 'calc': script steps (python) are not supported by "
-            "this build");
+            "tool 'ship-with-crew' step 'calc': script language 'python' is not supported by this "
+            "build; javascript is");
+}
+
+TEST(StepPlanCompileTest, AScriptFileThatIsMissingIsALoadError) {
+  std::string error = CompileError([](auto& d) {
+    spec::ScriptStep script;
+    script.name = "calc";
+    script.location = "file:///nonexistent-capstan-dir";
+    script.file = "calc.js";
+    d.steps.push_back(script);
+  });
+  EXPECT_EQ(error,
+            "tool 'ship-with-crew' step 'calc': script location 'file:///nonexistent-capstan-dir' "
+            "(/nonexistent-capstan-dir): No such file or directory");
+  std::string missing_file = CompileError([](auto& d) {
+    spec::ScriptStep script;
+    script.name = "calc";
+    script.location = "file://" + std::filesystem::temp_directory_path().string();
+    script.file = "capstan-no-such-script.js";
+    d.steps.push_back(script);
+  });
+  EXPECT_EQ(missing_file.rfind("tool 'ship-with-crew' step 'calc': ", 0), 0u) << missing_file;
+  EXPECT_NE(missing_file.find("capstan-no-such-script.js"), std::string::npos) << missing_file;
 }
 
 TEST(StepPlanCompileTest, ARefTakesTheFunctionsInputsAndPlan) {
@@ -455,6 +481,117 @@ TEST_F(StepPlanRunTest, WithoutMappingsTheLastStepIsTheResult) {
   auto r = Run(std::move(d), R"({"imo":"IMO-1"})");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->body, R"([{"fullName":"Bo","role":"cook"},{"fullName":"Ann","role":"captain"}])");
+}
+
+// ---- script steps ---------------------------------------------------------------------------
+
+class ScriptStepRunTest : public StepPlanRunTest {
+ protected:
+  void SetUp() override {
+    StepPlanRunTest::SetUp();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("capstan-steps-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_);
+    StepPlanRunTest::TearDown();
+  }
+  // Tool 0 with `calc` (running `source`) after get-ship, and mappings that read it.
+  Invocation::Definition WithScript(const std::string& source) {
+    std::ofstream(dir_ / "calc.js") << source;
+    Invocation::Definition d = ToolDefinition(rt_->capability(), 0);
+    d.steps.resize(1);  // get-ship
+    spec::ScriptStep script;
+    script.name = "calc";
+    script.location = "file://" + dir_.string();
+    script.file = "calc.js";
+    script.with.push_back({{}, "factor", json::value(2)});
+    script.with.push_back({{}, "flag", json::value("$.get-ship.flag_code")});
+    d.steps.push_back(script);
+    d.mappings.clear();
+    d.mappings.push_back({{}, "imo", "$.get-ship.imo_number"});
+    d.mappings.push_back({{}, "doubled", "$.calc.doubled"});
+    d.mappings.push_back({{}, "summary.flag", "$.calc.flag"});
+    d.mappings.push_back({{}, "summary.asked", "$.calc.asked"});
+    d.outputs.clear();
+    return d;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ScriptStepRunTest, AScriptReadsInputsEarlierOutputsAndWithAndFeedsTheMappings) {
+  auto r = Run(WithScript("var ship = context['get-ship'];\n"
+                          "result = { doubled: ship.gross_tonnage * context.factor,\n"
+                          "           flag: context.flag, asked: context.imo };\n"),
+               R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"imo":"IMO-1","doubled":84001,"summary":{"flag":"NO","asked":"IMO-1"}})");
+  EXPECT_EQ(seen_.size(), 1u);  // the script made no request of its own
+}
+
+TEST_F(ScriptStepRunTest, AThrowingScriptStopsThePlanNamingTheStep) {
+  auto r = Run(WithScript("throw new Error('no tonnage');"), R"({"imo":"IMO-1"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamError);
+  EXPECT_EQ(r.error().message.rfind("step 'calc' (script ", 0), 0u) << r.error().message;
+  EXPECT_NE(r.error().message.find("no tonnage"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ScriptStepRunTest, AnEndlessScriptHitsTheStatementLimitAsATimeout) {
+  auto r = Run(WithScript("for (;;) {}"), R"({"imo":"IMO-1"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamTimeout);
+  EXPECT_EQ(r.error().message.rfind("step 'calc' (script ", 0), 0u) << r.error().message;
+}
+
+TEST_F(ScriptStepRunTest, AScriptThatSetsNoResultLeavesTheStepWithoutOutput) {
+  auto r = Run(WithScript("var unused = context.factor;"), R"({"imo":"IMO-1"})");
+  ASSERT_TRUE(r) << r.error().message;
+  // Mappings that read an absent output are left out, as for a missing upstream field.
+  EXPECT_EQ(r->body, R"({"imo":"IMO-1"})");
+}
+
+TEST_F(ScriptStepRunTest, ScriptsRunOffTheLoopSoOthersKeepGoing) {
+  // Two plans on one loop thread: each script spins a while; if scripts ran on the loop the
+  // second could not start before the first ended. Both finishing proves nothing about order, so
+  // the check is that the loop thread stayed free: a timer armed on it fires while they run.
+  Invocation::Definition d = WithScript(
+      "var n = 0; for (var i = 0; i < 200000; i++) { n += i; } result = { doubled: n };");
+  auto inv = Invocation::Compile(*rt_, std::move(d));
+  ASSERT_TRUE(inv) << inv.error().message;
+  asio::io_context loop;
+  consumes::UpstreamClient client(loop.get_executor(), rt_->tls());
+  std::atomic<int> ticks{0};
+  std::atomic<bool> done{false};
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (!done) {
+          t.expires_after(1ms);
+          co_await t.async_wait(asio::use_awaitable);
+          ++ticks;
+        }
+      },
+      asio::detached);
+  auto future = asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<core::Result<InvocationResult>> {
+        CallContext context;
+        context.client = &client;
+        auto out = co_await (*inv)->Execute(testing::JsonArgs(R"({"imo":"IMO-1"})"), context);
+        done = true;
+        co_return out;
+      },
+      asio::use_future);
+  loop.run();
+  auto r = future.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, R"({"imo":"IMO-1","doubled":19999900000})");
+  EXPECT_GT(ticks.load(), 0);
 }
 
 }  // namespace
