@@ -48,12 +48,21 @@ class EventPtr {
 // collected and read back with fy_diag_errors_iterate).
 void DiscardDiagOutput(fy_diag*, void*, const char*, size_t) {}
 
-std::string_view TokenText(fy_token* token) {
-  if (token == nullptr) return {};
-  std::size_t len = 0;
-  const char* text = fy_token_get_text(token, &len);
-  if (text == nullptr) return {};
-  return std::string_view(text, len);
+// A token's text, read through libfyaml's token iterator rather than fy_token_get_text: in
+// libfyaml 0.7.12 fy_token_get_text leaks the iterator's chunk array (2 KiB) when it formats a
+// quoted scalar of many escapes in a document that then fails to parse (found by convert_fuzz).
+std::string TokenText(fy_token* token) {
+  std::string out;
+  if (token == nullptr) return out;
+  fy_token_iter* iter = fy_token_iter_create(token);
+  if (iter == nullptr) return out;
+  const fy_iter_chunk* chunk = nullptr;
+  int error = 0;
+  while ((chunk = fy_token_iter_chunk_next(iter, chunk, &error)) != nullptr) {
+    out.append(chunk->str, chunk->len);
+  }
+  fy_token_iter_destroy(iter);
+  return out;
 }
 
 Position EventPosition(fy_event* event) {
@@ -362,8 +371,8 @@ bool Builder::AddNode(json::value value, Position position, std::string_view tex
 
 bool Builder::ResolveScalar(fy_event* event, json::value& out) {
   fy_token* token = event->scalar.value;
-  std::string_view text = TokenText(token);
-  std::string_view tag = TokenText(event->scalar.tag);
+  const std::string text = TokenText(token);
+  const std::string tag = TokenText(event->scalar.tag);
   bool plain = fy_token_scalar_style(token) == FYSS_PLAIN;
   Position position = EventPosition(event);
 
@@ -517,7 +526,7 @@ bool Builder::OnEvent(fy_event* event) {
         return false;
       }
       fy_token* tag_token = mapping ? event->mapping_start.tag : event->sequence_start.tag;
-      std::string_view tag = TokenText(tag_token);
+      const std::string tag = TokenText(tag_token);
       if (!tag.empty() && tag != "!" &&
           tag != std::string(kCoreTagPrefix) + (mapping ? "map" : "seq")) {
         Fail(position, fmt::format("unsupported YAML tag \"{}\"", tag), "yaml-unsupported");
