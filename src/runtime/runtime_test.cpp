@@ -1,5 +1,7 @@
 #include "runtime/runtime.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -7,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "http/server.hpp"
 #include "runtime/digest.hpp"
@@ -364,6 +367,148 @@ TEST_F(RuntimeUpstreamTest, KeepsUpstreamErrorsAndRejectsNonJson) {
   auto garbage = Run(1, Args(R"({"item-id":"x"})"));
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error().code, core::ErrorCode::kUpstreamError);
+}
+
+// --- binary formats: schema files beside the capability, bytes from a loopback upstream
+
+constexpr const char* kBinaryCapability = R"(naftiko: 1.0.0-alpha2
+info:
+  label: Binary
+  description: Avro and protobuf answers mapped to JSON
+capability:
+  consumes:
+  - type: http
+    namespace: up
+    baseUri: http://127.0.0.1:9
+    resources:
+    - name: records-pb
+      path: /records/pb
+      operations:
+      - name: protobuf
+        method: GET
+        outputRawFormat: protobuf
+        outputSchema: schemas/records.proto
+    - name: records-avro
+      path: /records/avro
+      operations:
+      - name: avro
+        method: GET
+        outputRawFormat: avro
+        outputSchema: schemas/records.avsc
+  exposes:
+  - type: rest
+    namespace: api
+    port: 8080
+    resources:
+    - path: /pb
+      operations:
+      - method: GET
+        call: up.protobuf
+        outputParameters: &records
+        - type: array
+          mapping: $.records
+          items:
+            type: object
+            properties:
+              id: {type: string, mapping: $.id}
+              about: {type: string, mapping: $.description}
+    - path: /avro
+      operations:
+      - method: GET
+        call: up.avro
+        outputParameters: *records
+)";
+
+class BinaryFormatsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    namespace fs = std::filesystem;
+    dir_ = fs::temp_directory_path() / ("capstan-binary-" + std::to_string(::getpid()));
+    fs::create_directories(dir_ / "schemas");
+    std::ofstream(dir_ / "schemas/records.proto") << R"(syntax = "proto2";
+message RecordsList { repeated Record records = 1; }
+message Record { required string id = 1; required string title = 2; optional string description = 3; }
+)";
+    std::ofstream(dir_ / "schemas/records.avsc") << R"({"type":"record","name":"RecordsList",
+ "fields":[{"name":"records","type":{"type":"array","items":{"type":"record","name":"Record",
+ "fields":[{"name":"id","type":"string"},{"name":"title","type":"string"},
+ {"name":"description","type":["null","string"]}]}}}]})";
+    http::ServerOptions options;
+    options.threads = 1;
+    server_ = std::make_unique<http::Server>(
+        options, [this](http::Request& req) -> asio::awaitable<http::Response> {
+          std::string body = req.path == "/records/pb" ? pb_body_ : avro_body_;
+          co_return http::MakeResponse(200, std::move(body), "application/octet-stream");
+        });
+    ASSERT_TRUE(server_->Start());
+  }
+  void TearDown() override {
+    server_->Stop(0s);
+    std::filesystem::remove_all(dir_);
+  }
+
+  core::Result<InvocationResult> Get(std::size_t resource) {
+    RuntimeOptions options;
+    options.env = FakeEnv({});
+    options.base_uris["up"] = "http://127.0.0.1:" + std::to_string(server_->port());
+    auto rt = Runtime::Create(testing::LoadText(kBinaryCapability, (dir_ / "cap.yaml").string()),
+                              std::move(options));
+    if (!rt) return tl::unexpected(rt.error());
+    const auto& rest = std::get<spec::ExposesRest>((*rt)->capability().capability->exposes[0]);
+    const auto& op = rest.resources[resource].operations[0];
+    Invocation::Definition d;
+    d.expose_ns = rest.ns;
+    d.call = op.call->target;
+    d.outputs = op.output_parameters;
+    d.what = "test";
+    auto inv = Invocation::Compile(**rt, d);
+    if (!inv) return tl::unexpected(inv.error());
+    return testing::ExecuteSync(**rt, **inv, {});
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<http::Server> server_;
+  // RecordsList{records{id:"r-1" title:"First" description:"one"} records{id:"r-2" title:"S"}}
+  std::string pb_body_ = std::string(
+                             "\x0a\x11\x0a\x03r-1\x12\x05"
+                             "First\x1a\x03one") +
+                         std::string("\x0a\x08\x0a\x03r-2\x12\x01S");
+  // The same in Avro: one block of 2 records, the second description null, then the end.
+  std::string avro_body_ = std::string(
+                               "\x04\x06r-1\x0a"
+                               "First\x02\x06one") +
+                           std::string("\x06r-2\x02S\x00\x00", 8);
+};
+
+TEST_F(BinaryFormatsTest, ProtobufAndAvroAnswersAreMappedLikeJson) {
+  for (std::size_t resource : {0u, 1u}) {
+    auto r = Get(resource);
+    if (!r && r.error().message.find("not in this build") != std::string::npos) {
+      GTEST_SKIP() << "built with CAPSTAN_BINARY_FORMATS=OFF: " << r.error().message;
+    }
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->content_type, "application/json");
+    // proto2 leaves an unset optional field out, so its mapping is null, as Avro's null is.
+    EXPECT_EQ(*core::ParseJson(r->body),
+              *core::ParseJson(R"([{"id":"r-1","about":"one"},{"id":"r-2","about":null}])"))
+        << resource << ": " << r->body;
+  }
+}
+
+TEST_F(BinaryFormatsTest, ABodyThatDoesNotDecodeIsAnUpstreamError) {
+  pb_body_ = "\x0a\x7f";
+  avro_body_ = "\x04\x06r";
+  for (std::size_t resource : {0u, 1u}) {
+    auto r = Get(resource);
+    if (!r && r.error().message.find("not in this build") != std::string::npos) {
+      GTEST_SKIP() << "built with CAPSTAN_BINARY_FORMATS=OFF";
+    }
+    ASSERT_FALSE(r) << r->body;
+    EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamError);
+    EXPECT_NE(r.error().message.find(resource == 0 ? "protobuf: " : "avro: "), std::string::npos)
+        << r.error().message;
+  }
 }
 
 }  // namespace
