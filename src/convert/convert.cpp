@@ -1,12 +1,11 @@
 #include "convert/convert.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 #include "convert/internal/formats.hpp"
 #include "core/utf8.hpp"
+#include "spec/capability.hpp"
 
 namespace capstan::convert {
 namespace {
@@ -18,20 +17,11 @@ using core::Fail;
 // reference engine reads it from the working directory).
 core::Result<std::string> ResolveSchemaFile(Format format, std::string_view schema,
                                             const std::string& base_dir) {
-  namespace fs = std::filesystem;
   if (schema.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 std::string(FormatName(format)) + " needs outputSchema (the schema file)");
   }
-  std::string path(schema);
-  constexpr std::string_view kFileScheme = "file://";
-  if (path.rfind(kFileScheme, 0) == 0) path.erase(0, kFileScheme.size());
-  std::error_code ec;
-  if (!base_dir.empty() && fs::path(path).is_relative()) {
-    fs::path near = fs::path(base_dir) / path;
-    if (fs::is_regular_file(near, ec)) return near.lexically_normal().string();
-  }
-  if (fs::is_regular_file(path, ec)) return path;
+  if (auto path = spec::ResolveSchemaFile(schema, base_dir)) return *std::move(path);
   return Fail(ErrorCode::kInvalidArgument,
               std::string(FormatName(format)) + " schema file '" + std::string(schema) +
                   "' not found" +

@@ -1,6 +1,5 @@
 #include "runtime/runtime.hpp"
 
-#include <filesystem>
 #include <random>
 
 #include <boost/asio/this_coro.hpp>
@@ -453,13 +452,9 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
         }
         if (operation.output_raw_format != spec::OutputRawFormat::kJson) {
           // Schema files are relative to the file that declares the operation.
-          const std::string& declared_in =
-              c->imported_from && !c->imported_from->resolved_path.empty()
-                  ? c->imported_from->resolved_path
-                  : rt->capability_->file;
           auto converter = convert::Converter::Create(
               ToConvertFormat(operation.output_raw_format), operation.output_schema.value_or(""),
-              std::filesystem::path(declared_in).parent_path().string());
+              spec::DeclaringDirectory(*rt->capability_, *c));
           if (!converter) {
             return Fail(ErrorCode::kInvalidArgument,
                         call + ": outputRawFormat: " + converter.error().message);

@@ -1,5 +1,8 @@
 #include "spec/capability.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include "spec/references.hpp"
 
 namespace capstan::spec {
@@ -107,6 +110,32 @@ std::string_view ParameterInName(ParameterIn in) {
       return "environment";
   }
   return "query";
+}
+
+std::string DeclaringDirectory(const Capability& capability, const ConsumesHttp& c) {
+  const std::string& file = c.imported_from && !c.imported_from->resolved_path.empty()
+                                ? c.imported_from->resolved_path
+                                : capability.file;
+  return std::filesystem::path(file).parent_path().string();
+}
+
+std::optional<std::string> ResolveSchemaFile(std::string_view schema, const std::string& base_dir) {
+  namespace fs = std::filesystem;
+  if (schema.empty()) return std::nullopt;
+  std::string path(schema);
+  constexpr std::string_view kFileScheme = "file://";
+  if (path.rfind(kFileScheme, 0) == 0) {
+    path.erase(0, kFileScheme.size());
+    // `file:///./schemas/x.proto`, as script locations are written: relative after all.
+    if (path.rfind("/./", 0) == 0 || path.rfind("/../", 0) == 0) path.erase(0, 1);
+  }
+  std::error_code ec;
+  if (!base_dir.empty() && fs::path(path).is_relative()) {
+    fs::path near = fs::path(base_dir) / path;
+    if (fs::is_regular_file(near, ec)) return near.lexically_normal().string();
+  }
+  if (fs::is_regular_file(path, ec)) return path;
+  return std::nullopt;
 }
 
 std::string_view ValueTypeName(ValueType type) {

@@ -582,6 +582,17 @@ struct ConsumedOperationRef {
 [[nodiscard]] const AggregateFunction* ResolveRef(const Capability& capability,
                                                   std::string_view ref);
 
+// The directory that files named by a consumes adapter (outputSchema) are relative to: the
+// imported file's when the adapter came from one, else the capability file's.
+[[nodiscard]] std::string DeclaringDirectory(const Capability& capability, const ConsumesHttp& c);
+
+// The schema file `outputSchema` names (a path, or a `file://` URI, where `file:///./x` is
+// relative as in script locations): relative to `base_dir`
+// first, then as given (the reference engine reads it from the working directory). nullopt
+// when neither is a regular file.
+[[nodiscard]] std::optional<std::string> ResolveSchemaFile(std::string_view schema,
+                                                           const std::string& base_dir);
+
 std::string_view HttpMethodName(HttpMethod method);
 std::string_view ParameterInName(ParameterIn in);
 std::string_view ValueTypeName(ValueType type);

@@ -241,7 +241,34 @@ class RuleChecker {
                             c.ns, op.name, *first),
                 "consumed-operation-duplicate");
         }
+        SchemaFile(c, op);
       }
+    }
+  }
+
+  // avro and protobuf read their schema file when the capability loads: say so here first.
+  void SchemaFile(const ConsumesHttp& c, const ConsumedHttpOperation& op) {
+    if (op.output_raw_format != OutputRawFormat::kAvro &&
+        op.output_raw_format != OutputRawFormat::kProtobuf) {
+      return;
+    }
+    const char* format = op.output_raw_format == OutputRawFormat::kAvro ? "avro" : "protobuf";
+    if (!op.output_schema || op.output_schema->empty()) {
+      Error(op.source,
+            fmt::format("operation \"{}.{}\" answers {} but names no outputSchema (the .{} file "
+                        "that decodes it)",
+                        c.ns, op.name, format,
+                        op.output_raw_format == OutputRawFormat::kAvro ? "avsc" : "proto"),
+            "output-schema-missing");
+      return;
+    }
+    const std::string dir = DeclaringDirectory(cap_, c);
+    if (!ResolveSchemaFile(*op.output_schema, dir)) {
+      Error(op.source,
+            fmt::format("outputSchema \"{}\" of operation \"{}.{}\" is not a file (looked next "
+                        "to {} and as given)",
+                        *op.output_schema, c.ns, op.name, dir.empty() ? "." : dir),
+            "output-schema-not-found");
     }
   }
 

@@ -121,15 +121,15 @@ TEST(BrokenCorpusTest, CoversEveryRule) {
     for (const Expectation& e : ReadExpectations(kBrokenDir / name)) covered.insert(e.rule_id);
   }
   for (const char* rule :
-       {"namespace-duplicate",        "call-unresolved",       "ref-unresolved",
-        "with-unknown-input",         "path-variable-unbound", "port-conflict",
-        "base-uri-trailing-slash",    "mcp-stdio-port",        "path-query-string",
-        "path-trailing-slash",        "lookup-index-unknown",  "mapping-step-unknown",
-        "step-reference-unknown",     "mcp-tool-duplicate",    "rest-operation-duplicate",
-        "bind-variable-unknown",      "yaml-syntax",           "yaml-duplicate-key",
-        "yaml-invalid-utf8",          "yaml-too-deep",         "schema-type",
-        "schema-unknown-key",         "import-file-missing",   "import-namespace-missing",
-        "script-language-unsupported"}) {
+       {"namespace-duplicate",         "call-unresolved",       "ref-unresolved",
+        "with-unknown-input",          "path-variable-unbound", "port-conflict",
+        "base-uri-trailing-slash",     "mcp-stdio-port",        "path-query-string",
+        "path-trailing-slash",         "lookup-index-unknown",  "mapping-step-unknown",
+        "step-reference-unknown",      "mcp-tool-duplicate",    "rest-operation-duplicate",
+        "bind-variable-unknown",       "yaml-syntax",           "yaml-duplicate-key",
+        "yaml-invalid-utf8",           "yaml-too-deep",         "schema-type",
+        "schema-unknown-key",          "import-file-missing",   "import-namespace-missing",
+        "script-language-unsupported", "output-schema-missing", "output-schema-not-found"}) {
     EXPECT_TRUE(covered.count(rule) == 1) << "no broken/ file covers " << rule;
   }
 }
