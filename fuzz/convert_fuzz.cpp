@@ -10,6 +10,7 @@
 
 #include "convert/convert.hpp"
 #include "core/json.hpp"
+#include "json_result_check.hpp"
 
 namespace {
 
@@ -53,11 +54,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const convert::Converter& converter = ConverterFor(data[0]);
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   auto out = converter.ToJson(body);
-  if (out) {
-    auto again = capstan::core::ParseJson(capstan::core::SerializeJson(*out), {.max_depth = 1024});
-    Check(again.has_value() && *again == *out);
-  } else {
-    Check(!out.error().message.empty());
-  }
+  capstan::fuzzing::CheckJsonResult(out);
   return 0;
 }
