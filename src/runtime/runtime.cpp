@@ -400,9 +400,13 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
   auto binds = ResolveBinds(*rt->capability_, env);
   if (!binds) return Fail(std::move(binds).error());
   rt->binds_ = std::move(*binds);
-  auto tls = consumes::MakeTlsContext(rt->options_.tls);
-  if (!tls) return Fail(std::move(tls).error());
-  rt->tls_ = std::move(*tls);
+  if (rt->options_.tls_context) {
+    rt->tls_ = rt->options_.tls_context;
+  } else {
+    auto tls = consumes::MakeTlsContext(rt->options_.tls);
+    if (!tls) return Fail(std::move(tls).error());
+    rt->tls_ = std::move(*tls);
+  }
 
   std::vector<const spec::ConsumesHttp*> adapters;
   if (rt->capability_->capability) {

@@ -36,6 +36,9 @@ struct RuntimeOptions {
   // '-' → '_') is read too; the flag wins.
   std::map<std::string, std::string> base_uris;
   consumes::TlsOptions tls;
+  // When set, used instead of a context made from `tls`: the runtimes of one process share it,
+  // and with it each loop thread's upstream client and connection pool (serve).
+  std::shared_ptr<consumes::TlsContext> tls_context;
   consumes::PoolOptions pool;
   consumes::UpstreamLimits limits;  // defaults for every namespace
   std::map<std::string, consumes::UpstreamLimits> limits_by_namespace;  // overrides
