@@ -1,5 +1,8 @@
 #include "exposes/server/endpoint.hpp"
 
+#include <algorithm>
+
+#include "http/route.hpp"
 #include "http/wire.hpp"
 
 namespace capstan::exposes {
@@ -18,6 +21,74 @@ ClaimedPath ClaimTemplate(std::string_view path_template) {
     rest.remove_prefix(slash + 1);
   }
   return claim;
+}
+
+namespace {
+
+// Endpoints up to this many are asked in order: cheaper than splitting the path for a key.
+constexpr std::size_t kLinearDispatchMax = 4;
+// Longer keys split the candidates no further for real route sets.
+constexpr std::size_t kMaxKeySegments = 4;
+
+std::size_t LeadingLiterals(const ClaimedPath& claim) {
+  std::size_t n = 0;
+  while (n < claim.segments.size() && claim.segments[n] != "{}") ++n;
+  return n;
+}
+
+// Segments joined with '\0': two different segment lists may share a key only when a segment
+// holds a decoded NUL, which adds a candidate that Matches() then turns down, never loses one.
+template <typename Segments>
+std::string KeyOf(const Segments& segments, std::size_t k) {
+  std::string key;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (i > 0) key.push_back('\0');
+    key.append(segments[i]);
+  }
+  return key;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::vector<std::shared_ptr<Endpoint>> endpoints)
+    : endpoints_(std::move(endpoints)) {
+  if (endpoints_.size() <= kLinearDispatchMax) return;
+  std::size_t k = kMaxKeySegments;
+  std::vector<std::vector<ClaimedPath>> claims;
+  for (const auto& e : endpoints_) {
+    if (!e->MatchesOnlyClaims()) return;
+    claims.push_back(e->Claims());
+    for (const ClaimedPath& c : claims.back()) k = std::min(k, LeadingLiterals(c));
+  }
+  if (k == 0) return;
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    for (const ClaimedPath& c : claims[i]) {
+      std::vector<Endpoint*>& list = index_[KeyOf(c.segments, k)];
+      if (list.empty() || list.back() != endpoints_[i].get()) list.push_back(endpoints_[i].get());
+    }
+  }
+  key_segments_ = k;
+  indexed_ = true;
+}
+
+Endpoint* Dispatcher::FindLinear(std::string_view raw_path) const {
+  for (const auto& e : endpoints_) {
+    if (e->Matches(raw_path)) return e.get();
+  }
+  return nullptr;
+}
+
+Endpoint* Dispatcher::Find(std::string_view raw_path) const {
+  if (!indexed_) return FindLinear(raw_path);
+  auto segments = http::SplitPath(raw_path);
+  if (!segments) return FindLinear(raw_path);  // the endpoints say what they make of it
+  if (segments->size() < key_segments_) return nullptr;
+  auto it = index_.find(KeyOf(*segments, key_segments_));
+  if (it == index_.end()) return nullptr;
+  for (Endpoint* e : it->second) {
+    if (e->Matches(raw_path)) return e;
+  }
+  return nullptr;
 }
 
 namespace {

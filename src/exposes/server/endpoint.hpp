@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -30,7 +31,28 @@ class Endpoint {
   [[nodiscard]] virtual std::vector<ClaimedPath> Claims() const = 0;
   // True if the request's raw path is one of this endpoint's.
   [[nodiscard]] virtual bool Matches(std::string_view raw_path) const = 0;
+  // True if Matches(p) implies that p's decoded segments match one of Claims() literal for
+  // literal; a listener may then pick this endpoint by an index of its claims.
+  [[nodiscard]] virtual bool MatchesOnlyClaims() const { return false; }
   [[nodiscard]] virtual boost::asio::awaitable<http::Response> Handle(http::Request& request) = 0;
+};
+
+// Picks the endpoint of a shared listener for a raw request path: the first (in registration
+// order) whose Matches() holds. With many endpoints that all match only their claims, it looks
+// candidates up by the first K decoded segments (K: the fewest leading literal segments of any
+// claim) instead of asking each endpoint; otherwise, and for a few endpoints, it asks in order.
+class Dispatcher {
+ public:
+  explicit Dispatcher(std::vector<std::shared_ptr<Endpoint>> endpoints);
+  [[nodiscard]] Endpoint* Find(std::string_view raw_path) const;
+  [[nodiscard]] bool indexed() const { return indexed_; }
+
+ private:
+  [[nodiscard]] Endpoint* FindLinear(std::string_view raw_path) const;
+  std::vector<std::shared_ptr<Endpoint>> endpoints_;
+  bool indexed_ = false;
+  std::size_t key_segments_ = 0;
+  std::unordered_map<std::string, std::vector<Endpoint*>> index_;
 };
 
 // Splits a path template ("/v1/x/{id}" or "{{id}}") into claimed segments.

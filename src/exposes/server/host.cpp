@@ -81,12 +81,10 @@ core::Status Host::Start() {
     so.limits = options_.limits;
     so.server_name = "capstan";
     if (options_.access_log) so.access_log = WriteAccessLog;
-    auto endpoints = g->endpoints;
+    auto dispatcher = std::make_shared<const Dispatcher>(g->endpoints);
     http::Handler handler =
-        [endpoints](http::Request& request) -> boost::asio::awaitable<http::Response> {
-      for (const auto& e : endpoints) {
-        if (e->Matches(request.path)) co_return co_await e->Handle(request);
-      }
+        [dispatcher](http::Request& request) -> boost::asio::awaitable<http::Response> {
+      if (Endpoint* e = dispatcher->Find(request.path)) co_return co_await e->Handle(request);
       // A path that cannot be split and decoded matches no endpoint: say why (400), not 404.
       if (auto split = http::SplitPath(request.path); !split) {
         co_return ErrorResponse(core::Error{core::ErrorCode::kInvalidArgument,
