@@ -59,7 +59,6 @@ struct Route {
   bool tail = false;
   std::vector<MethodEntry> methods;
   std::shared_ptr<const ForwardTarget> forward;  // methods without an operation go there
-  std::string allow;                             // "GET, HEAD, DELETE, OPTIONS"
 };
 
 // Headers that describe the connection or the message framing: never copied by `forward`.
@@ -222,17 +221,6 @@ class RestAdapterImpl final : public exposes::Endpoint {
         route.tail = !route.segments.empty() && route.segments.back().variable &&
                      route.segments.back().text == "path";
       }
-      std::vector<std::string> allow;
-      for (const MethodEntry& m : route.methods) allow.push_back(m.method);
-      if (route.forward) {
-        // Every method reaches the upstream (declared operations first).
-        for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-          if (std::find(allow.begin(), allow.end(), m) == allow.end()) allow.emplace_back(m);
-        }
-      }
-      if (std::find(allow.begin(), allow.end(), "GET") != allow.end()) allow.push_back("HEAD");
-      allow.push_back("OPTIONS");
-      for (const std::string& a : allow) route.allow += (route.allow.empty() ? "" : ", ") + a;
       routes_.push_back(std::move(route));
     }
     return core::Ok();
@@ -249,6 +237,9 @@ class RestAdapterImpl final : public exposes::Endpoint {
     }
     return out;
   }
+
+  // A route matches a path only when its literal segments equal the decoded ones.
+  bool MatchesOnlyClaims() const override { return true; }
 
   bool Matches(std::string_view raw_path) const override {
     auto segments = http::SplitPath(raw_path);
@@ -275,31 +266,32 @@ class RestAdapterImpl final : public exposes::Endpoint {
 
     if (auto denied = CheckAuth(request)) co_return std::move(*denied);
 
-    const bool head = request.method == "HEAD";
-    if (route->forward) {
-      bool declared = false;
-      for (const MethodEntry& m : route->methods) {
-        if (m.method == request.method || (head && m.method == "GET")) declared = true;
-      }
-      if (!declared) co_return co_await Forward(request, *route, *segments);
-    }
+    const MethodEntry* entry = FindMethod(*route, request.method);
+    if (entry == nullptr && route->forward) co_return co_await Forward(request, *route, *segments);
     if (request.method == "OPTIONS") {
       http::Response r = http::MakeResponse(204, "", "");
-      r.headers.Set("Allow", route->allow);
+      r.headers.Set("Allow", AllowFor(*segments));
       co_return r;
     }
-    const MethodEntry* entry = nullptr;
-    for (const MethodEntry& m : route->methods) {
-      if (m.method == request.method || (head && m.method == "GET")) {
-        entry = &m;
-        break;
+    if (entry == nullptr) {
+      // A later resource of the same shape may declare the method: Scaleway's instance API has
+      // PUT .../images/{id} and GET, DELETE .../images/{image_id}.
+      for (const Route* r = route + 1; r != routes_.data() + routes_.size(); ++r) {
+        if (!MatchRoute(*r, *segments, nullptr)) continue;
+        if (const MethodEntry* e = FindMethod(*r, request.method)) {
+          route = r;
+          entry = e;
+          captures.clear();
+          (void)MatchRoute(*route, *segments, &captures);
+          break;
+        }
       }
     }
     if (entry == nullptr) {
       http::Response r =
           JsonError(405, "method_not_allowed",
                     "method " + request.method + " is not allowed on " + route->path);
-      r.headers.Set("Allow", route->allow);
+      r.headers.Set("Allow", AllowFor(*segments));
       co_return r;
     }
 
@@ -325,6 +317,35 @@ class RestAdapterImpl final : public exposes::Endpoint {
   }
 
  private:
+  // The operation of `route` for `method` (HEAD runs GET's).
+  static const MethodEntry* FindMethod(const Route& route, std::string_view method) {
+    for (const MethodEntry& m : route.methods) {
+      if (m.method == method || (method == "HEAD" && m.method == "GET")) return &m;
+    }
+    return nullptr;
+  }
+
+  // The Allow header for a path: the methods of every resource that matches it, in declaration
+  // order (a forward resource adds every method), then HEAD if GET is there, then OPTIONS.
+  std::string AllowFor(const std::vector<std::string>& segments) const {
+    std::vector<std::string> allow;
+    auto add = [&](std::string_view m) {
+      if (std::find(allow.begin(), allow.end(), m) == allow.end()) allow.emplace_back(m);
+    };
+    for (const Route& r : routes_) {
+      if (!MatchRoute(r, segments, nullptr)) continue;
+      for (const MethodEntry& m : r.methods) add(m.method);
+      if (r.forward) {
+        for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) add(m);
+      }
+    }
+    if (std::find(allow.begin(), allow.end(), "GET") != allow.end()) allow.emplace_back("HEAD");
+    allow.emplace_back("OPTIONS");
+    std::string out;
+    for (const std::string& a : allow) out += (out.empty() ? "" : ", ") + a;
+    return out;
+  }
+
   static bool MatchRoute(const Route& route, const std::vector<std::string>& segments,
                          json::object* captures) {
     if (route.tail ? segments.size() < route.segments.size()

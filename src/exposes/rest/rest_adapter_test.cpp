@@ -103,6 +103,15 @@ capability:
         call: up.delete
         with:
           item_id: rest.item_id
+    - path: /v1/items/{id}
+      inputParameters:
+      - {name: id, in: path, type: string, description: Item}
+      - {name: body, in: body, type: object, description: The item}
+      operations:
+      - method: PUT
+        call: up.create
+        with:
+          body: rest.body
     - path: /v1/legacy/{item_id}/detail
       operations:
       - method: GET
@@ -367,7 +376,8 @@ TEST_F(RestAdapterTest, BadEscapesAndNonUtf8Are400WithValidJson) {
 TEST_F(RestAdapterTest, UnknownMethodIs405WithAllow) {
   auto r = Send("POST", "/v1/items/abc", {}, "{}");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.headers.Get("Allow").value_or(""), "GET, DELETE, HEAD, OPTIONS");
+  // Both resources of the shape /v1/items/{}: their methods in declaration order.
+  EXPECT_EQ(r.headers.Get("Allow").value_or(""), "GET, DELETE, PUT, HEAD, OPTIONS");
   EXPECT_EQ(Body(r).as_object().at("type").as_string(), "method_not_allowed");
   r = Send("PUT", "/v1/items", {}, "{}");
   EXPECT_EQ(r.status, 405);
@@ -381,10 +391,26 @@ TEST_F(RestAdapterTest, UnknownMethodIs405WithAllow) {
   EXPECT_TRUE(upstream_.seen().empty());
 }
 
+// Two resources of one shape, with different methods (Scaleway's PUT .../images/{id} beside
+// GET, DELETE .../images/{image_id}): each method reaches the resource that declares it.
+TEST_F(RestAdapterTest, ResourcesOfOneShapeShareThePathByMethod) {
+  http::Headers json;
+  json.Set("Content-Type", "application/json");
+  auto r = Send("PUT", "/v1/items/abc", json, R"({"n":1})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  Seen put = Only();
+  EXPECT_EQ(put.method, "POST");
+  EXPECT_EQ(put.target, "/items");
+  EXPECT_EQ(put.body, R"({"n":1})");
+  r = Send("GET", "/v1/items/abc");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Only().target, "/items/abc");
+}
+
 TEST_F(RestAdapterTest, OptionsAnswersAllowWithoutCallingUpstream) {
   auto r = Send("OPTIONS", "/v1/items/abc");
   EXPECT_EQ(r.status, 204);
-  EXPECT_EQ(r.headers.Get("Allow").value_or(""), "GET, DELETE, HEAD, OPTIONS");
+  EXPECT_EQ(r.headers.Get("Allow").value_or(""), "GET, DELETE, PUT, HEAD, OPTIONS");
   EXPECT_TRUE(r.body.empty());
   EXPECT_TRUE(upstream_.seen().empty());
 }
