@@ -11,7 +11,7 @@ namespace {
 
 bool IsSafeNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
+         c == '-' || c == '.';
 }
 
 std::string_view JsonType(spec::ValueType type) {

@@ -147,8 +147,9 @@ struct Catalog {
 [[nodiscard]] core::Result<Catalog> BuildCatalog(std::shared_ptr<const runtime::Runtime> runtime,
                                                  const spec::ExposesMcp& spec);
 
-// Keeps `name` when it matches ^[A-Za-z0-9_-]{1,64}$ and is free; otherwise replaces every other
-// character by '_', cuts to 64 characters and appends _2, _3, ... until unique.
+// Keeps `name` when it matches ^[A-Za-z0-9_.-]{1,64}$ (the MCP tool-name characters) and is
+// free; otherwise replaces every other character by '_', cuts to 64 characters and appends _2,
+// _3, ... until unique.
 [[nodiscard]] std::string SanitizeToolName(std::string_view name,
                                            const std::set<std::string>& taken);
 

@@ -16,12 +16,14 @@ TEST(SanitizeToolName, KeepsValidNames) {
 }
 
 TEST(SanitizeToolName, ReplacesCutsAndDeduplicates) {
-  EXPECT_EQ(SanitizeToolName("jwts.list/all", {}), "jwts_list_all");
+  EXPECT_EQ(SanitizeToolName("jwts.list/all", {}), "jwts.list_all");
+  EXPECT_EQ(SanitizeToolName("list jwts\xc3\xa9", {}), "list_jwts__");
   EXPECT_EQ(SanitizeToolName("", {}), "tool");
   std::string longer(80, 'a');
   EXPECT_EQ(SanitizeToolName(longer, {}), std::string(64, 'a'));
   EXPECT_EQ(SanitizeToolName("list-jwts", {"list-jwts"}), "list-jwts_2");
-  EXPECT_EQ(SanitizeToolName("x.y", {"x_y", "x_y_2"}), "x_y_3");
+  EXPECT_EQ(SanitizeToolName("x/y", {"x_y", "x_y_2"}), "x_y_3");
+  EXPECT_EQ(SanitizeToolName("x.y", {}), "x.y");
   std::string taken(64, 'b');
   std::string unique = SanitizeToolName(std::string(70, 'b'), {taken});
   EXPECT_EQ(unique.size(), 64u);

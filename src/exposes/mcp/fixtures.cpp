@@ -737,8 +737,9 @@ core::Result<std::unique_ptr<ConformanceFixtures>> StartConformanceFixtures(
   po.server_version = options.server_version;
   auto protocol = std::make_shared<const Protocol>(
       std::make_shared<const Catalog>(std::move(*catalog)), std::move(po));
-  fixtures->endpoint_ = MakeHttpEndpoint(std::string(kFixturesNamespace), fixtures->runtime_,
-                                         std::move(protocol), InboundAuth(), options);
+  fixtures->endpoint_ =
+      MakeHttpEndpoint("mcp adapter '" + std::string(kFixturesNamespace) + "'", fixtures->runtime_,
+                       std::move(protocol), InboundAuth(), options);
   return std::unique_ptr<ConformanceFixtures>(std::move(fixtures));
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "exposes/mcp/merge.hpp"
 #include "exposes/mcp/transport.hpp"
 
 namespace capstan::mcp {
@@ -122,9 +123,9 @@ http::Response SseResponse(std::shared_ptr<EventStream> stream, std::uint64_t af
 class HttpEndpoint final : public exposes::Endpoint,
                            public std::enable_shared_from_this<HttpEndpoint> {
  public:
-  HttpEndpoint(std::string ns, std::shared_ptr<const runtime::Runtime> runtime,
+  HttpEndpoint(std::string describe, std::shared_ptr<const runtime::Runtime> runtime,
                std::shared_ptr<const Protocol> protocol, InboundAuth auth, McpOptions options)
-      : ns_(std::move(ns)),
+      : describe_(std::move(describe)),
         runtime_(std::move(runtime)),
         protocol_(std::move(protocol)),
         auth_(std::move(auth)),
@@ -133,11 +134,12 @@ class HttpEndpoint final : public exposes::Endpoint,
     if (options_.path.empty() || options_.path.front() != '/') options_.path = "/" + options_.path;
   }
 
-  std::string Describe() const override { return "mcp adapter '" + ns_ + "'"; }
+  std::string Describe() const override { return describe_; }
 
   std::vector<exposes::ClaimedPath> Claims() const override {
     std::vector<exposes::ClaimedPath> out;
     out.push_back(exposes::ClaimTemplate(options_.path));
+    if (!options_.primary) return out;
     if (options_.path != "/") out.push_back(exposes::ClaimTemplate("/"));
     out.push_back(exposes::ClaimTemplate("/.well-known/oauth-protected-resource"));
     out.push_back(exposes::ClaimTemplate("/.well-known/oauth-authorization-server"));
@@ -145,8 +147,12 @@ class HttpEndpoint final : public exposes::Endpoint,
     return out;
   }
 
+  // The path itself, "/" or a /.well-known/... path: each starts with the literals of a claim
+  // (the path is compared raw, so it must not need decoding).
+  bool MatchesOnlyClaims() const override { return options_.path.find('%') == std::string::npos; }
+
   bool Matches(std::string_view path) const override {
-    return path == options_.path || path == "/" || IsWellKnown(path);
+    return path == options_.path || (options_.primary && (path == "/" || IsWellKnown(path)));
   }
 
   asio::awaitable<http::Response> Handle(http::Request& request) override {
@@ -531,7 +537,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     return http::MakeResponse(200, "", "");
   }
 
-  std::string ns_;
+  std::string describe_;
   std::shared_ptr<const runtime::Runtime> runtime_;
   std::shared_ptr<const Protocol> protocol_;
   InboundAuth auth_;
@@ -550,30 +556,22 @@ std::string SseEvent(std::string_view id, std::string_view data) {
   return out;
 }
 
-std::shared_ptr<exposes::Endpoint> MakeHttpEndpoint(std::string ns,
+std::shared_ptr<exposes::Endpoint> MakeHttpEndpoint(std::string describe,
                                                     std::shared_ptr<const runtime::Runtime> runtime,
                                                     std::shared_ptr<const Protocol> protocol,
                                                     InboundAuth auth, McpOptions options) {
-  return std::make_shared<HttpEndpoint>(std::move(ns), std::move(runtime), std::move(protocol),
-                                        std::move(auth), std::move(options));
+  return std::make_shared<HttpEndpoint>(std::move(describe), std::move(runtime),
+                                        std::move(protocol), std::move(auth), std::move(options));
 }
 
 core::Result<std::shared_ptr<exposes::Endpoint>> MakeMcpAdapter(
     std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesMcp& spec,
     const McpOptions& options) {
-  auto catalog = BuildCatalog(runtime, spec);
-  if (!catalog) return core::Fail(std::move(catalog).error());
-  auto auth =
-      InboundAuth::Build(runtime.get(), spec.authentication, "mcp adapter '" + spec.ns + "'");
-  if (!auth) return core::Fail(std::move(auth).error());
-  ProtocolOptions po;
-  po.server_name = spec.ns;
-  po.server_version = options.server_version;
-  po.private_cache = auth->enabled();
-  auto protocol = std::make_shared<const Protocol>(
-      std::make_shared<const Catalog>(std::move(*catalog)), std::move(po));
-  return MakeHttpEndpoint(spec.ns, std::move(runtime), std::move(protocol), std::move(*auth),
-                          options);
+  MountReport report;
+  auto endpoints = MakeMcpEndpoints({AdapterSource{std::move(runtime), &spec, ""}}, options,
+                                    MountOptions{}, report);
+  if (!endpoints) return core::Fail(std::move(endpoints).error());
+  return endpoints->front();
 }
 
 }  // namespace capstan::mcp

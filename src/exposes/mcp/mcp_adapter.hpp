@@ -26,7 +26,10 @@ struct McpOptions {
   // process.
   std::string session_key;
   std::size_t max_body_bytes = 4 * 1024 * 1024;  // POST bodies beyond → 413
-  std::string path = "/mcp";                     // "/" is always accepted too
+  std::string path = "/mcp";
+  // Also answers "/" and the /.well-known paths; false for the per-adapter mounts that share a
+  // listener with the primary endpoint.
+  bool primary = true;
   std::string server_version = "0.1.0";
 };
 

@@ -25,6 +25,8 @@ class InboundAuth {
   // A 401 response with WWW-Authenticate when the request is not authenticated.
   [[nodiscard]] std::optional<http::Response> Check(const http::Request& request) const;
   [[nodiscard]] bool enabled() const { return kind_ != Kind::kNone; }
+  // Same scheme, name and expected credential (adapters may then share an endpoint).
+  friend bool operator==(const InboundAuth&, const InboundAuth&) = default;
 
  private:
   enum class Kind { kNone, kBearer, kApiKeyHeader, kApiKeyQuery, kBasic };
@@ -43,8 +45,9 @@ class InboundAuth {
 // before application/json.
 [[nodiscard]] bool PrefersEventStream(std::string_view accept);
 
+// `describe` names the endpoint in messages ("mcp adapter 'ns'").
 [[nodiscard]] std::shared_ptr<exposes::Endpoint> MakeHttpEndpoint(
-    std::string ns, std::shared_ptr<const runtime::Runtime> runtime,
+    std::string describe, std::shared_ptr<const runtime::Runtime> runtime,
     std::shared_ptr<const Protocol> protocol, InboundAuth auth, McpOptions options);
 
 [[nodiscard]] core::Status RunStdio(std::shared_ptr<const runtime::Runtime> runtime,
