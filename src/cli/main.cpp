@@ -24,8 +24,10 @@ int main(int argc, char** argv) {
       ->default_val("text");
 
   auto add_runtime_options = [](CLI::App* cmd, capstan::cli::RuntimeArgs& args) {
-    cmd->add_option("--base-uri", args.base_uris,
-                    "Override a consumes baseUri: NS=URL (repeatable; env CAPSTAN_BASE_URI_<NS>)")
+    cmd->add_option(
+           "--base-uri", args.base_uris,
+           "Override a consumes baseUri: NS=URL, NS may be a glob such as '*' (repeatable; "
+           "env CAPSTAN_BASE_URI_<NS>)")
         ->allow_extra_args(false);
     cmd->add_option("--ca-file", args.ca_file,
                     "Extra trusted CA bundle (PEM) for upstream TLS (env CAPSTAN_CA_FILE)");
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
                     "env CAPSTAN_ADDRESS)");
   serve
       ->add_option("--port", serve_args.ports,
-                   "Override an adapter's port: NS=PORT, 0 = ephemeral (env CAPSTAN_PORT_<NS>)")
+                   "Override an adapter's port: NS=PORT (NS may be a glob: '*-rest=8081'), 0 = "
+                   "ephemeral (env CAPSTAN_PORT_<NS>)")
       ->allow_extra_args(false);
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
@@ -67,6 +70,30 @@ int main(int argc, char** argv) {
   serve->add_option("--mcp-session-key", serve_args.mcp_session_key,
                     "HMAC key for MCP session ids, shared by replicas (env "
                     "CAPSTAN_MCP_SESSION_KEY; default random per process)");
+  serve
+      ->add_option("--mcp-tool-clash", serve_args.mcp_tool_clash,
+                   "Tool names offered by two merged MCP adapters: error, prefix (those tools "
+                   "become NS_name) or prefix-all")
+      ->check(CLI::IsMember({"error", "prefix", "prefix-all"}))
+      ->default_val("prefix");
+  serve
+      ->add_option("--mcp-mount", serve_args.mcp_mount,
+                   "union: merged MCP adapters answer at /mcp; per-capability: each also at "
+                   "/mcp/<namespace>")
+      ->check(CLI::IsMember({"union", "per-capability"}))
+      ->default_val("union");
+  serve->add_option("--tools-config", serve_args.tools_config,
+                    "Tool controls file (YAML or JSON): include, exclude, readOnly, per-tool "
+                    "name, description and hints");
+  serve
+      ->add_option("--include-tools", serve_args.include_tools,
+                   "Serve only MCP tools matching this glob (name or NS/name; repeatable)")
+      ->allow_extra_args(false);
+  serve
+      ->add_option("--exclude-tools", serve_args.exclude_tools,
+                   "Leave out MCP tools matching this glob (repeatable)")
+      ->allow_extra_args(false);
+  serve->add_flag("--read-only", serve_args.read_only, "Serve only MCP tools with readOnlyHint");
 
   capstan::cli::CallArgs call_args;
   CLI::App* call = app.add_subcommand(

@@ -1,26 +1,36 @@
 #include "cli/serve.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <fnmatch.h>
+#include <glob.h>
 #include <malloc.h>
 #include <sys/resource.h>
 
 #include "cli/commands.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
+#include "exposes/mcp/merge.hpp"
 #include "exposes/rest/rest_adapter.hpp"
 #include "exposes/server/host.hpp"
 #include "http/event_backend.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/values.hpp"
 #include "spec/loader.hpp"
+#include "spec/yaml.hpp"
 
 namespace capstan::cli {
 
@@ -118,19 +128,194 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
   return true;
 }
 
-// Runtimes get only the base URIs of their own namespaces.
+bool IsGlob(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+// The value for consumes namespace `ns` in `by_pattern` (keys are names or fnmatch globs): the
+// exact key first, else the first glob in key order. Marks the key used.
+template <typename T>
+const T* ForNamespace(const std::map<std::string, T>& by_pattern, const std::string& ns,
+                      std::set<std::string>& used) {
+  if (auto it = by_pattern.find(ns); it != by_pattern.end()) {
+    used.insert(it->first);
+    return &it->second;
+  }
+  for (const auto& [pattern, value] : by_pattern) {
+    if (IsGlob(pattern) && ::fnmatch(pattern.c_str(), ns.c_str(), 0) == 0) {
+      used.insert(pattern);
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+// Runtimes get only the base URIs and timeouts of their own namespaces. `used` collects the keys
+// that matched (shared by the loading threads).
 runtime::RuntimeOptions OptionsFor(const runtime::RuntimeOptions& all,
-                                   const spec::Capability& capability) {
+                                   const spec::Capability& capability, std::mutex& mu,
+                                   std::set<std::string>& used_base_uris,
+                                   std::set<std::string>& used_timeouts) {
   runtime::RuntimeOptions options = all;
   options.base_uris.clear();
   options.limits_by_namespace.clear();
-  for (const auto& [ns, uri] : all.base_uris) {
-    if (spec::FindConsumes(capability, ns) != nullptr) options.base_uris[ns] = uri;
-  }
-  for (const auto& [ns, limits] : all.limits_by_namespace) {
-    if (spec::FindConsumes(capability, ns) != nullptr) options.limits_by_namespace[ns] = limits;
+  if (!capability.capability) return options;
+  std::lock_guard lock(mu);
+  for (const spec::ConsumesHttp& c : capability.capability->consumes) {
+    if (const std::string* uri = ForNamespace(all.base_uris, c.ns, used_base_uris)) {
+      options.base_uris[c.ns] = *uri;
+    }
+    if (const auto* limits = ForNamespace(all.limits_by_namespace, c.ns, used_timeouts)) {
+      options.limits_by_namespace[c.ns] = *limits;
+    }
   }
   return options;
+}
+
+// Files, directories (their *.yaml and *.yml, sorted) and glob patterns the shell left alone,
+// in order, without repeats. An empty directory or a pattern that matches nothing is an error.
+bool ExpandCapabilityFiles(const std::vector<std::string>& args, std::vector<std::string>& files,
+                           std::ostream& err) {
+  std::set<std::string> seen;
+  auto add = [&](std::string file) {
+    if (seen.insert(file).second) files.push_back(std::move(file));
+  };
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(arg, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : std::filesystem::directory_iterator(arg, ec)) {
+        auto ext = entry.path().extension();
+        if (entry.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) {
+          found.push_back(entry.path().string());
+        }
+      }
+      if (found.empty()) {
+        err << "capstan: directory " << arg << " holds no .yaml or .yml file\n";
+        return false;
+      }
+      std::sort(found.begin(), found.end());
+      for (std::string& f : found) add(std::move(f));
+    } else if (IsGlob(arg) && !std::filesystem::exists(arg, ec)) {
+      glob_t matches{};
+      int rc = ::glob(arg.c_str(), 0, nullptr, &matches);
+      if (rc != 0) {
+        ::globfree(&matches);
+        err << "capstan: no capability file matches " << arg << "\n";
+        return false;
+      }
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) add(matches.gl_pathv[i]);
+      ::globfree(&matches);
+    } else {
+      add(arg);
+    }
+  }
+  return true;
+}
+
+// A capability loaded and its runtime built, or the diagnostics that stopped it.
+struct LoadedCapability {
+  std::string file;
+  std::shared_ptr<const spec::Capability> capability;
+  std::shared_ptr<const runtime::Runtime> runtime;
+  std::string errors;         // the file's diagnostics, printed in file order
+  std::string runtime_error;  // why its runtime could not be built
+};
+
+// Loads and builds every file on a few threads: parsing, schema checks and compiling the
+// operations are independent per file (82 files in well under a second).
+std::vector<LoadedCapability> LoadAll(const std::vector<std::string>& files,
+                                      const runtime::RuntimeOptions& all_options,
+                                      std::set<std::string>& used_base_uris,
+                                      std::set<std::string>& used_timeouts) {
+  std::vector<LoadedCapability> loaded(files.size());
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      LoadedCapability& out = loaded[i];
+      out.file = files[i];
+      std::ostringstream errors;
+      out.capability = LoadOrReport(files[i], errors);
+      if (out.capability) {
+        auto rt = runtime::Runtime::Create(
+            out.capability,
+            OptionsFor(all_options, *out.capability, mu, used_base_uris, used_timeouts));
+        if (rt) {
+          out.runtime = std::move(*rt);
+        } else {
+          out.runtime_error = rt.error().message;
+        }
+      }
+      out.errors = errors.str();
+    }
+  };
+  unsigned threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                           std::max<std::size_t>(1, files.size() / 4));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return loaded;
+}
+
+// Prints what kept files from loading, in file order; a runtime error that many files share
+// (an unset environment variable, say) is printed once with the files it concerns. False if
+// any file failed.
+bool ReportLoadErrors(const std::vector<LoadedCapability>& loaded, std::ostream& err) {
+  constexpr std::size_t kNamedFiles = 3;
+  std::map<std::string, std::vector<std::string>> files_by_error;
+  bool ok = true;
+  for (const LoadedCapability& l : loaded) {
+    if (!l.runtime_error.empty()) files_by_error[l.runtime_error].push_back(l.file);
+  }
+  std::set<std::string> printed;
+  for (const LoadedCapability& l : loaded) {
+    err << l.errors;
+    ok = ok && l.runtime != nullptr;
+    if (l.runtime_error.empty()) continue;
+    const std::vector<std::string>& files = files_by_error[l.runtime_error];
+    if (files.size() <= kNamedFiles) {
+      err << "capstan: " << l.file << ": " << l.runtime_error << "\n";
+    } else if (printed.insert(l.runtime_error).second) {
+      err << "capstan: " << l.runtime_error << " (in " << files.size() << " files: ";
+      for (std::size_t i = 0; i < kNamedFiles; ++i) err << files[i] << ", ";
+      err << "and " << files.size() - kNamedFiles << " more)\n";
+    }
+  }
+  return ok;
+}
+
+// Tool controls from --tools-config and the flags that add to it.
+bool BuildToolControls(const ServeArgs& args, mcp::ToolControls& controls, std::ostream& err) {
+  if (!args.tools_config.empty()) {
+    std::ifstream in(args.tools_config, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) {
+      err << "capstan: cannot read " << args.tools_config << "\n";
+      return false;
+    }
+    spec::YamlParseResult parsed = spec::ParseYaml(text, args.tools_config);
+    if (!parsed.document) {
+      for (const spec::Diagnostic& d : parsed.diagnostics) {
+        err << d.location.file << ":" << d.location.line << ":" << d.location.column
+            << ": error: " << d.message << "\n";
+      }
+      return false;
+    }
+    auto read = mcp::ParseToolControls(parsed.document->root);
+    if (!read) {
+      err << "capstan: " << args.tools_config << ": " << read.error().message << "\n";
+      return false;
+    }
+    controls = std::move(*read);
+  }
+  controls.include.insert(controls.include.end(), args.include_tools.begin(),
+                          args.include_tools.end());
+  controls.exclude.insert(controls.exclude.end(), args.exclude_tools.begin(),
+                          args.exclude_tools.end());
+  controls.read_only = controls.read_only || args.read_only;
+  return true;
 }
 
 // A gateway's heap churns at a steady level: every request allocates and frees buffers of the
@@ -172,7 +357,8 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   if (!CheckEventBackend(err)) return kExitInvalid;
   runtime::RuntimeOptions all_options;
   if (!BuildRuntimeOptions(args.runtime, all_options, err)) return kExitUsage;
-  std::map<std::string, std::uint16_t> ports;
+  std::map<std::string, std::uint16_t> ports;  // adapter namespace or glob → port
+  std::set<std::string> used_ports;
   for (const std::string& pair : args.ports) {
     std::string ns;
     std::string value;
@@ -201,30 +387,56 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   const spec::ExposesMcp* stdio_adapter = nullptr;
   std::unique_ptr<mcp::ConformanceFixtures> fixtures;
 
+  mcp::MountOptions mount;
+  {
+    auto clash = mcp::ParseToolClash(args.mcp_tool_clash);
+    if (!clash) {
+      err << "capstan: " << clash.error().message << "\n";
+      return kExitUsage;
+    }
+    mount.clash = *clash;
+  }
+  if (args.mcp_mount != "union" && args.mcp_mount != "per-capability") {
+    err << "capstan: --mcp-mount expects union or per-capability, got '" << args.mcp_mount << "'\n";
+    return kExitUsage;
+  }
+  mount.per_adapter = args.mcp_mount == "per-capability";
+  if (!BuildToolControls(args, mount.controls, err)) return kExitUsage;
+
+  std::vector<std::string> files;
+  if (!ExpandCapabilityFiles(args.files, files, err)) return kExitUsage;
+  // One upstream TLS context for every runtime: each loop thread then keeps one upstream client,
+  // whose pooled connections every capability calling the same host shares.
+  {
+    auto tls = consumes::MakeTlsContext(all_options.tls);
+    if (!tls) {
+      err << "capstan: " << tls.error().message << "\n";
+      return kExitInvalid;
+    }
+    all_options.tls_context = std::move(*tls);
+  }
+  std::set<std::string> used_base_uris;
+  std::set<std::string> used_timeouts;
+  std::vector<LoadedCapability> loaded = LoadAll(files, all_options, used_base_uris, used_timeouts);
+  if (!ReportLoadErrors(loaded, err)) return kExitInvalid;
+
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
   host_options.access_log = !args.no_access_log;
   exposes::Host host(host_options);
-  std::vector<std::shared_ptr<const runtime::Runtime>> runtimes;
   std::size_t served = 0;
-  std::set<std::string> used_base_uris;
-  std::set<std::string> used_timeouts;
-  for (const std::string& file : args.files) {
-    auto capability = LoadOrReport(file, err);
-    if (!capability) return kExitInvalid;
-    auto rt = runtime::Runtime::Create(capability, OptionsFor(all_options, *capability));
-    if (!rt) {
-      err << "capstan: " << file << ": " << rt.error().message << "\n";
-      return kExitInvalid;
-    }
-    for (const auto& [ns, uri] : (*rt)->options().base_uris) used_base_uris.insert(ns);
-    for (const auto& [ns, limits] : (*rt)->options().limits_by_namespace) used_timeouts.insert(ns);
-    runtimes.push_back(*rt);
+  // MCP adapters by listener, in file order: those sharing address:port become one endpoint.
+  std::vector<std::pair<std::pair<std::string, std::uint16_t>, std::vector<mcp::AdapterSource>>>
+      mcp_groups;
+  for (const LoadedCapability& l : loaded) {
+    const std::string& file = l.file;
+    const auto& rt = l.runtime;
+    const auto& capability = l.capability;
     if (!capability->capability) continue;
     for (const spec::Exposes& exposes : capability->capability->exposes) {
       std::string ns(spec::ExposesNamespace(exposes));
       auto port_for = [&](int declared) -> std::uint16_t {
-        if (auto it = ports.find(ns); it != ports.end()) return it->second;
+        if (const std::uint16_t* p = ForNamespace(ports, ns, used_ports)) return *p;
         if (const char* env = std::getenv(("CAPSTAN_PORT_" + EnvSuffix(ns)).c_str())) {
           return static_cast<std::uint16_t>(std::atoi(env));
         }
@@ -232,7 +444,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
       };
       if (args.stdio && !std::holds_alternative<spec::ExposesMcp>(exposes)) continue;
       if (const auto* rest = std::get_if<spec::ExposesRest>(&exposes)) {
-        auto adapter = rest::MakeRestAdapter(*rt, *rest);
+        auto adapter = rest::MakeRestAdapter(rt, *rest);
         if (!adapter) {
           err << "capstan: " << file << ": " << adapter.error().message << "\n";
           return kExitInvalid;
@@ -250,24 +462,45 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
             return kExitUsage;
           }
           stdio_adapter = mcp_spec;
-          stdio_runtime = *rt;
+          stdio_runtime = rt;
           ++served;
           continue;
-        }
-        auto adapter = mcp::MakeMcpAdapter(*rt, *mcp_spec, mcp_options);
-        if (!adapter) {
-          err << "capstan: " << file << ": " << adapter.error().message << "\n";
-          return kExitInvalid;
         }
         std::string address =
             !address_override.empty() ? address_override : mcp_spec->address.value_or("127.0.0.1");
         if (address == "localhost") address = "127.0.0.1";
-        host.Add(address, port_for(mcp_spec->port.value_or(0)), std::move(*adapter));
+        std::pair<std::string, std::uint16_t> listener{address,
+                                                       port_for(mcp_spec->port.value_or(0))};
+        auto group = std::find_if(mcp_groups.begin(), mcp_groups.end(),
+                                  [&](const auto& g) { return g.first == listener; });
+        // Port 0 asks for an ephemeral port of the adapter's own: never merged.
+        if (group == mcp_groups.end() || listener.second == 0) {
+          mcp_groups.emplace_back(listener, std::vector<mcp::AdapterSource>{});
+          group = std::prev(mcp_groups.end());
+        }
+        group->second.push_back(mcp::AdapterSource{rt, mcp_spec, file});
         ++served;
       } else {
         err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
             << "' is not served yet by this build\n";
       }
+    }
+  }
+  mcp::MountReport report;
+  for (auto& [listener, sources] : mcp_groups) {
+    auto endpoints = mcp::MakeMcpEndpoints(sources, mcp_options, mount, report);
+    if (!endpoints) {
+      err << "capstan: " << endpoints.error().message << "\n";
+      return kExitInvalid;
+    }
+    for (auto& endpoint : *endpoints) host.Add(listener.first, listener.second, endpoint);
+  }
+  for (const std::string& line : report.lines) err << "capstan: mcp: " << line << "\n";
+  for (std::size_t i = 0; i < mount.controls.overrides.size(); ++i) {
+    if (i >= report.override_used.size() || !report.override_used[i]) {
+      err << "capstan: tool controls name '" << mount.controls.overrides[i].first
+          << "', which no served mcp adapter has\n";
+      return kExitUsage;
     }
   }
   for (const auto& [ns, uri] : all_options.base_uris) {
@@ -291,9 +524,15 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     fixtures = std::move(*started_fixtures);
     std::string ns(mcp::kFixturesNamespace);
     std::uint16_t port = 0;
-    if (auto it = ports.find(ns); it != ports.end()) port = it->second;
+    if (const std::uint16_t* p = ForNamespace(ports, ns, used_ports)) port = *p;
     host.Add(address_override.empty() ? "127.0.0.1" : address_override, port, fixtures->endpoint());
     ++served;
+  }
+  for (const auto& [ns, port] : ports) {
+    if (!used_ports.count(ns) && !args.stdio) {
+      err << "capstan: --port names '" << ns << "', which no served adapter has\n";
+      return kExitUsage;
+    }
   }
   if (served == 0) {
     err << "capstan: nothing to serve\n";
@@ -309,11 +548,20 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     err << "capstan: " << started.error().message << "\n";
     return kExitInvalid;
   }
+  // A line per endpoint; a listener shared by a fleet gets its first few and a count.
+  constexpr std::size_t kAnnouncedPerListener = 8;
   for (const exposes::BoundListener& l : host.bound()) {
-    for (const std::string& e : l.endpoints) {
-      std::string host_text =
-          l.address.find(':') != std::string::npos ? "[" + l.address + "]" : l.address;
-      announce << "capstan: " << e << " listening on http://" << host_text << ":" << l.port << "\n";
+    std::string host_text =
+        l.address.find(':') != std::string::npos ? "[" + l.address + "]" : l.address;
+    std::string where = "http://" + host_text + ":" + std::to_string(l.port);
+    std::size_t shown = l.endpoints.size() <= kAnnouncedPerListener ? l.endpoints.size()
+                                                                    : kAnnouncedPerListener - 1;
+    for (std::size_t i = 0; i < shown; ++i) {
+      announce << "capstan: " << l.endpoints[i] << " listening on " << where << "\n";
+    }
+    if (shown < l.endpoints.size()) {
+      announce << "capstan: " << l.endpoints.size() - shown << " more adapters listening on "
+               << where << "\n";
     }
   }
   announce.flush();

@@ -9,7 +9,7 @@
 namespace capstan::cli {
 
 struct RuntimeArgs {
-  std::vector<std::string> base_uris;  // "NS=URL"
+  std::vector<std::string> base_uris;  // "NS=URL"; NS may be a glob ("*=URL")
   std::string ca_file;                 // extra CA bundle for upstream TLS
   // --timeout-ms: "MS" (every namespace) or "NS=MS" (one consumes namespace); repeatable. Sets
   // the upstream total timeout (and caps the read timeout).
@@ -17,6 +17,7 @@ struct RuntimeArgs {
 };
 
 struct ServeArgs {
+  // Capability files, directories (their *.yaml and *.yml, sorted) or quoted glob patterns.
   std::vector<std::string> files;
   RuntimeArgs runtime;
   std::string address;             // overrides every adapter's address
@@ -30,6 +31,14 @@ struct ServeArgs {
   std::vector<std::string> mcp_allowed_hosts;    // Host allow-list (default: loopback names)
   std::vector<std::string> mcp_allowed_origins;  // Origin allow-list (default: loopback names)
   std::string mcp_session_key;  // HMAC key for session ids (env CAPSTAN_MCP_SESSION_KEY)
+  // Many adapters on one port (docs/operations.md).
+  std::string mcp_tool_clash = "prefix";  // error | prefix | prefix-all
+  std::string mcp_mount = "union";        // union | per-capability (also /mcp/<namespace>)
+  // Tool controls: a side config (YAML or JSON) and flags that add to it.
+  std::string tools_config;
+  std::vector<std::string> include_tools;  // globs on tool names or NS/name
+  std::vector<std::string> exclude_tools;
+  bool read_only = false;  // keep only readOnly tools
 };
 
 struct CallArgs {
