@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # P6: MCP tools/list latency and throughput with every Scaleway capability served at once.
 #
-# Each of the 82 capability files in shared/capabilities/scaleway/ declares its own MCP adapter
-# (all on port 9090, each claiming /mcp), and capstan refuses two MCP adapters on one listener
-# (route collision). So the script measures two set-ups:
-#   merged   one capability generated from the 82 files (their 82 consumes blocks, and one MCP
-#            adapter with all their tools; a tool name already taken gets "-2", "-3", ...): one
-#            endpoint whose tools/list holds every tool (paginated by capstan, 100 a page)
-#   separate capstan serving the 82 files unchanged (every adapter on an ephemeral port); the
+# Each of the 82 capability files in shared/capabilities/scaleway/ declares its own MCP adapter,
+# all on port 9090. The script measures two set-ups:
+#   union    capstan serving the 82 files unchanged, every MCP adapter on one port: one endpoint
+#            whose tools/list holds every tool (the union, clashing names prefixed by their
+#            namespace; paginated by capstan, 100 a page)
+#   separate capstan serving the 82 files with every adapter on an ephemeral port; the
 #            tools/list of the adapter with the most tools
 # Each is loaded with bench/wrk/mcp-call.lua walking the pages (nextCursor) over and over:
 # one connection (-t1 -c1) for latency, then 16 (-t16 -c16, one connection per wrk thread so
@@ -16,7 +15,7 @@
 #
 # Usage: bench/mcp-tools-list.sh     (build first: scripts/build release)
 # Environment: DURATION (10s), CAPSTAN_THREADS (cores), CAPSTAN_BIN_DIR (build/release/bin),
-#   CAPABILITIES (shared/capabilities/scaleway), SETUPS ("merged separate").
+#   CAPABILITIES (shared/capabilities/scaleway), SETUPS ("union separate").
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -30,65 +29,16 @@ threads=()
 [[ -n ${CAPSTAN_THREADS:-} ]] && threads=(--threads "$CAPSTAN_THREADS")
 export MCP_WALK=tools/list
 
-# merge_capabilities OUT FILE...: writes one capability holding every FILE's consumes blocks and
-# one MCP adapter with every FILE's MCP tools. Relies on the layout of the generated Scaleway
-# files: binds on env.SCALEWAY_API_KEY, consumes before exposes, the MCP adapter last with
-# `tools:` as its last key.
-merge_capabilities() {
-  local out=$1
-  shift
-  {
-    cat <<EOF
-naftiko: 1.0.0-alpha2
-info:
-  label: Scaleway — $# capabilities merged
-  description: Every consumes block and MCP tool of $# Scaleway capabilities, for bench/mcp-tools-list.sh.
-binds:
-- namespace: env
-  keys:
-    SCALEWAY_API_KEY: SCALEWAY_API_KEY
-capability:
-  consumes:
-EOF
-    awk '/^  consumes:/ { on = 1; next } /^  exposes:/ { on = 0 } on' "$@"
-    cat <<EOF
-  exposes:
-  - type: mcp
-    namespace: scaleway-mcp
-    port: 9090
-    transport: http
-    description: The MCP tools of $# Scaleway capabilities on one endpoint.
-    tools:
-EOF
-    awk '
-      FNR == 1 { mcp = 0; tools = 0 }
-      /^  - type: mcp/ { mcp = 1 }
-      mcp && /^    tools:/ { tools = 1; next }
-      !tools { next }
-      /^    - name: / {
-        name = $3
-        if (seen[name]++) name = name "-" seen[name]
-        print "    - name: " name
-        next
-      }
-      { print }' "$@"
-  } >"$out"
-}
-
-# start_capstan FILE... [-- ARGS...] → CAPSTAN_PID, and the "capstan: ..." lines in CAPSTAN_OUT:
-# capstan in --mcp-stateless mode with every exposed adapter of the files on an ephemeral port.
+# start_capstan EXPECTED ARGS... → CAPSTAN_PID, and the "capstan: ..." lines in CAPSTAN_OUT:
+# capstan serve ARGS in --mcp-stateless mode, once EXPECTED lines say "listening on".
 start_capstan() {
-  local args=() ns
+  local expected=$1
+  shift
   CAPSTAN_OUT=$BENCH_TMP/capstan.$RANDOM.out
-  for f in "$@"; do
-    while read -r ns; do args+=(--port "$ns=0"); done < <(awk '/^  exposes:/ { on = 1 } on && /^    namespace:/ { print $2 }' "$f")
-  done
-  SCALEWAY_API_KEY=$BENCH_TOKEN "$BENCH_BIN/capstan" serve "$@" --no-access-log --mcp-stateless "${args[@]}" \
+  SCALEWAY_API_KEY=$BENCH_TOKEN "$BENCH_BIN/capstan" serve "$@" --no-access-log --mcp-stateless \
     "${threads[@]}" >"$CAPSTAN_OUT" 2>"$CAPSTAN_OUT.err" &
   CAPSTAN_PID=$!
   BENCH_PIDS+=("$CAPSTAN_PID")
-  local expected=${#args[@]}
-  expected=$((expected / 2))
   for _ in $(seq 400); do
     (($(grep -c '^capstan: .* listening on ' "$CAPSTAN_OUT" || true) >= expected)) && return 0
     kill -0 "$CAPSTAN_PID" 2>/dev/null || { cat "$CAPSTAN_OUT.err" >&2; bench_die "capstan did not start"; }
@@ -122,17 +72,17 @@ row() { printf '%-9s %6s %6s %6s %9s %9s %9s %9s %9s %8s %8s %12s\n' "$@"; }
 row setup tools pages conns "pages/s" "page p50" "page p99" "walk p50" "walk p99" non-2xx "mcp err" "cpu us/page"
 summary=()
 log=$BENCH_TMP/wrk.log
-for setup in ${SETUPS:-merged separate}; do
+for setup in ${SETUPS:-union separate}; do
   case $setup in
-    merged)
-      merged=$BENCH_TMP/scaleway-merged.yaml
-      merge_capabilities "$merged" "${files[@]}"
-      start_capstan "$merged"
-      url=$(sed -nE 's#^capstan: mcp adapter .* listening on (http://[^ ]+).*#\1#p' "$CAPSTAN_OUT" | head -1)/mcp
+    union)
+      mcp_port=$(bench_free_port)
+      rest_port=$(bench_free_port)
+      start_capstan 2 "${files[@]}" --port "*-mcp=$mcp_port" --port "*-rest=$rest_port"
+      url=http://127.0.0.1:$mcp_port/mcp
       read -r tools pages < <(count_tools "$url")
       ;;
     separate)
-      start_capstan "${files[@]}"
+      start_capstan $((2 * ${#files[@]})) "${files[@]}" --port '*=0'
       tools=0 pages=0 url="" total=0 adapters=0
       while read -r base; do
         read -r t p < <(count_tools "$base/mcp")
@@ -141,7 +91,7 @@ for setup in ${SETUPS:-merged separate}; do
       done < <(sed -nE 's#^capstan: mcp adapter .* listening on (http://[^ ]+).*#\1#p' "$CAPSTAN_OUT")
       echo "separate: $adapters MCP adapters, $total tools in all; measured: the largest, $url"
       ;;
-    *) bench_die "unknown setup '$setup' (merged, separate)" ;;
+    *) bench_die "unknown setup '$setup' (union, separate)" ;;
   esac
   for conns in 1 16; do
     read -r r a b bad c < <(BENCH_WRK_LOG=$log WRK_THREADS=$conns CONNECTIONS=$conns bench_wrk_cpu "$CAPSTAN_PID" "$url" \
@@ -152,7 +102,7 @@ for setup in ${SETUPS:-merged separate}; do
       echo "note: wrk walks saw $walk_tools tools in $walk_pages pages (curl: $tools in $pages)"
     row "$setup" "$tools" "$pages" "$conns" "$r" "$a" "$b" "$w50" "$w99" "$bad" "$errors" "$c"
     if [[ $conns == 1 ]]; then
-      if [[ $setup == merged ]]; then
+      if [[ $setup == union ]]; then
         summary+=("P6: tools/list with ${#files[@]} capabilities ($tools tools): p50 $w50 ms, p99 $w99 ms (target <= 2 ms) for the full walk of $pages pages of <= 100; per page p50 $a ms, p99 $b ms")
       else
         summary+=("P6 separate: the largest of ${#files[@]} adapters ($tools tools, $pages page): tools/list p50 $w50 ms, p99 $w99 ms")

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
 
   capstan::cli::ServeArgs serve_args;
   CLI::App* serve = app.add_subcommand("serve", "Serve every exposed adapter of the capabilities");
-  serve->add_option("files", serve_args.files, "Capability files (YAML)")->expected(0, -1);
+  serve->add_option("files", serve_args.files, "Capability files (YAML), directories of them, or globs")
+      ->expected(0, -1);
   add_runtime_options(serve, serve_args.runtime);
   serve->add_option("--address", serve_args.address,
                     "Bind every adapter to this address (default: the spec's, else 127.0.0.1; "
