@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
 
   capstan::cli::ServeArgs serve_args;
   CLI::App* serve = app.add_subcommand("serve", "Serve every exposed adapter of the capabilities");
-  serve->add_option("files", serve_args.files, "Capability files (YAML), directories of them, or globs")
+  serve
+      ->add_option("files", serve_args.files,
+                   "Capability files (YAML), directories of them, or globs")
       ->expected(0, -1);
   add_runtime_options(serve, serve_args.runtime);
   serve->add_option("--address", serve_args.address,
@@ -83,6 +85,9 @@ int main(int argc, char** argv) {
                    "/mcp/<namespace>")
       ->check(CLI::IsMember({"union", "per-capability"}))
       ->default_val("union");
+  serve->add_flag("--mcp-discovery", serve_args.mcp_discovery,
+                  "The MCP endpoint at /mcp lists three meta-tools (search_tools, describe_tool, "
+                  "call_tool) instead of every tool; mounts keep their tools");
   serve->add_option("--tools-config", serve_args.tools_config,
                     "Tool controls file (YAML or JSON): include, exclude, readOnly, per-tool "
                     "name, description and hints");

@@ -401,6 +401,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   mount.per_adapter = args.mcp_mount == "per-capability";
+  mount.discovery = args.mcp_discovery;
   if (!BuildToolControls(args, mount.controls, err)) return kExitUsage;
 
   std::vector<std::string> files;

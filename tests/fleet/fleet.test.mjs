@@ -309,6 +309,71 @@ describe('name clashes and tool controls', opts, () => {
     }
   });
 
+  test('discovery mode: three meta-tools find, describe and call any of the 419', async () => {
+    const port = await freePort();
+    const run = await runCapstan(
+      [fleetDir, '--base-uri', `*=${recorder.base}`, '--port', `*=${port}`, '--mcp-discovery', '--no-access-log'],
+      { ports: [port] },
+    );
+    assert.match(run.stderr.join('\n'), /discovery: \/mcp lists 3 meta-tools over 419 tools/);
+    const client = await connectMcp(`http://127.0.0.1:${port}/mcp`);
+    const tools = await listAllTools(client);
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      ['search_tools', 'describe_tool', 'call_tool'],
+    );
+    // What the agent pays in context: the meta-tools' list is a small part of the full one.
+    const full = await listAllTools(await connectMcp(`http://127.0.0.1:${mcpPort}/mcp`));
+    const ratio = JSON.stringify(tools).length / JSON.stringify(full).length;
+    assert.ok(ratio < 0.02, `the meta-tools list is ${(ratio * 100).toFixed(1)} % of the full list`);
+
+    const structured = (result) => {
+      assert.notEqual(result.isError, true, result.content?.[0]?.text);
+      assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent);
+      return result.structuredContent;
+    };
+    const found = structured(
+      await client.callTool({ name: 'search_tools', arguments: { query: 'jwt' } }),
+    );
+    assert.deepEqual(
+      found.tools.map((t) => t.name),
+      ['get-jwt', 'delete-jwt', 'list-jwts'],
+    );
+    const routes = structured(
+      await client.callTool({ name: 'search_tools', arguments: { query: 'route vpc', limit: 3 } }),
+    );
+    assert.ok(routes.tools.length <= 3 && routes.tools.length > 0);
+    assert.ok(routes.tools.every((t) => t.name.startsWith('vpc-routes-mcp_')), JSON.stringify(routes));
+
+    const described = structured(
+      await client.callTool({ name: 'describe_tool', arguments: { name: 'vpc-routes-mcp_get-route' } }),
+    );
+    const declared = full.find((t) => t.name === 'vpc-routes-mcp_get-route');
+    assert.deepEqual(described.inputSchema, declared.inputSchema);
+    assert.equal(described.description, declared.description);
+
+    const mark = recorder.requests.length;
+    const called = await client.callTool({
+      name: 'call_tool',
+      arguments: { name: 'get-jwt', arguments: { jti: 'a b/c' } },
+    });
+    assert.deepEqual(structured(called), { seen: mark + 1 });
+    const recorded = recorder.since(mark, 'call_tool get-jwt');
+    assert.equal(recorded.rawUrl, '/iam/v1alpha1/jwts/a%20b%2Fc');
+    assert.equal(recorded.headers['x-auth-token'], API_KEY);
+    // The inner tool's schema still holds, and an unknown name says how to find one.
+    const bad = await client.callTool({
+      name: 'call_tool',
+      arguments: { name: 'get-jwt', arguments: { jti: 'x', nope: 1 } },
+    });
+    assert.equal(bad.isError, true);
+    assert.match(bad.content[0].text, /unknown argument 'nope'/);
+    assert.equal(recorder.requests.length, mark + 1);
+    const unknown = await client.callTool({ name: 'describe_tool', arguments: { name: 'get-jwts' } });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.content[0].text, /search_tools finds tools by words/);
+  });
+
   test('an override that names no tool, and a bad config, are usage errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capstan-fleet-'));
     try {

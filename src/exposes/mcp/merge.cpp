@@ -5,6 +5,7 @@
 
 #include <fnmatch.h>
 
+#include "exposes/mcp/discovery.hpp"
 #include "exposes/mcp/protocol.hpp"
 #include "exposes/mcp/transport.hpp"
 
@@ -377,6 +378,14 @@ core::Result<std::vector<std::shared_ptr<exposes::Endpoint>>> MakeMcpEndpoints(
   std::string ns = parts.front().ns;
   auto merged = MergeCatalogs(std::move(parts), mount.clash, report);
   if (!merged) return Fail(std::move(merged).error());
+  if (mount.discovery) {
+    const std::size_t tools = merged->tools.size();
+    auto discovery = MakeDiscoveryCatalog(std::make_shared<const Catalog>(std::move(*merged)));
+    if (!discovery) return Fail(std::move(discovery).error());
+    merged = std::move(*discovery);
+    report.lines.push_back("discovery: " + options.path + " lists 3 meta-tools over " +
+                           std::to_string(tools) + " tools");
+  }
   // The union's name: the adapter's own when it stands alone, else "capstan" with the
   // namespaces in Describe() for messages and the access log.
   std::string describe = single ? "mcp adapter '" + ns + "'"

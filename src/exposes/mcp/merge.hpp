@@ -58,6 +58,7 @@ struct AdapterSource {
 struct MountOptions {
   ToolClash clash = ToolClash::kPrefix;
   bool per_adapter = false;  // also each adapter alone at <path>/<namespace>
+  bool discovery = false;    // the union serves the meta-tools of discovery.hpp instead
   ToolControls controls;
 };
 

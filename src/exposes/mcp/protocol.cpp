@@ -25,10 +25,6 @@ std::string NegotiateVersion(std::string_view requested) {
   return IsLegacyVersion(requested) ? std::string(requested) : std::string(kLatestLegacyVersion);
 }
 
-namespace {
-
-json::value* Find(json::object& o, std::string_view key) { return o.if_contains(key); }
-
 std::string ValidationText(std::string_view tool,
                            const std::vector<jsonschema::ValidationError>& errors) {
   std::string text = "Invalid arguments for tool '" + std::string(tool) + "': ";
@@ -54,6 +50,10 @@ std::string ValidationText(std::string_view tool,
   }
   return text;
 }
+
+namespace {
+
+json::value* Find(json::object& o, std::string_view key) { return o.if_contains(key); }
 
 }  // namespace
 

@@ -37,6 +37,11 @@ inline constexpr std::string_view kMetaClientInfo = "io.modelcontextprotocol/cli
 inline constexpr std::string_view kMetaLogLevel = "io.modelcontextprotocol/logLevel";
 inline constexpr std::string_view kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 
+// The text of the isError result of a tools/call whose arguments fail the tool's inputSchema:
+// the most telling errors (at most five), unknown arguments named as such.
+[[nodiscard]] std::string ValidationText(std::string_view tool,
+                                         const std::vector<jsonschema::ValidationError>& errors);
+
 struct ProtocolOptions {
   std::string server_name = "capstan";
   std::string server_title;
