@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--mcp-discovery", serve_args.mcp_discovery,
                   "The MCP endpoint at /mcp lists three meta-tools (search_tools, describe_tool, "
                   "call_tool) instead of every tool; mounts keep their tools");
+  serve->add_flag("--mcp-confirm-destructive", serve_args.mcp_confirm_destructive,
+                  "Before a destructive MCP tool runs, ask the user to confirm through "
+                  "elicitation when the client declares it");
   serve->add_option("--tools-config", serve_args.tools_config,
                     "Tool controls file (YAML or JSON): include, exclude, readOnly, per-tool "
                     "name, description and hints");

@@ -402,6 +402,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   }
   mount.per_adapter = args.mcp_mount == "per-capability";
   mount.discovery = args.mcp_discovery;
+  mount.confirm_destructive = args.mcp_confirm_destructive;
   if (!BuildToolControls(args, mount.controls, err)) return kExitUsage;
 
   std::vector<std::string> files;

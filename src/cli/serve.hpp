@@ -35,6 +35,7 @@ struct ServeArgs {
   std::string mcp_tool_clash = "prefix";  // error | prefix | prefix-all
   std::string mcp_mount = "union";        // union | per-capability (also /mcp/<namespace>)
   bool mcp_discovery = false;             // the union lists search/describe/call meta-tools
+  bool mcp_confirm_destructive = false;   // elicitation before destructive tools
   // Tool controls: a side config (YAML or JSON) and flags that add to it.
   std::string tools_config;
   std::vector<std::string> include_tools;  // globs on tool names or NS/name

@@ -221,13 +221,19 @@ export function runCapstan(args, { ports = [], expectExit = false, env = {} } = 
   });
 }
 
-// An initialised MCP SDK v1 client on `url`; `headers` go on every request.
-export async function connectMcp(url, headers = {}) {
-  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+// An initialised MCP SDK v1 client on `url`; `headers` go on every request. With `elicit`, the
+// client declares elicitation and answers each elicitation/create with `elicit(params)`.
+export async function connectMcp(url, headers = {}, { elicit } = {}) {
+  const [{ Client }, { StreamableHTTPClientTransport }, { ElicitRequestSchema }] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
     import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
   ]);
-  const client = new Client({ name: 'capstan-fleet-e2e', version: '1.0.0' });
+  const client = new Client(
+    { name: 'capstan-fleet-e2e', version: '1.0.0' },
+    elicit ? { capabilities: { elicitation: {} } } : {},
+  );
+  if (elicit) client.setRequestHandler(ElicitRequestSchema, async (request) => elicit(request.params));
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers },
   });

@@ -374,6 +374,68 @@ describe('name clashes and tool controls', opts, () => {
     assert.match(unknown.content[0].text, /search_tools finds tools by words/);
   });
 
+  test('--mcp-confirm-destructive asks the user through elicitation before a destructive tool', async () => {
+    const port = await freePort();
+    await runCapstan(
+      [
+        fleetDir,
+        '--base-uri',
+        `*=${recorder.base}`,
+        '--port',
+        `*=${port}`,
+        '--mcp-confirm-destructive',
+        '--mcp-mount',
+        'per-capability',
+        '--no-access-log',
+      ],
+      { ports: [port] },
+    );
+    const asked = [];
+    let answer = { action: 'accept', content: { confirm: true } };
+    const elicit = (params) => {
+      asked.push(params);
+      return answer;
+    };
+    const client = await connectMcp(`http://127.0.0.1:${port}/mcp`, {}, { elicit });
+    // Accepted: the DELETE goes out, after one question that names the tool and its arguments.
+    let mark = recorder.requests.length;
+    let result = await client.callTool({ name: 'delete-jwt', arguments: { jti: 'j-1' } });
+    assert.notEqual(result.isError, true, result.content?.[0]?.text);
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].message, `Run 'delete-jwt'? It may change or delete data. Arguments: {"jti":"j-1"}`);
+    assert.deepEqual(asked[0].requestedSchema.required, ['confirm']);
+    assert.equal(recorder.since(mark, 'delete-jwt').method, 'DELETE');
+    // Declined, or accepted without the box ticked: nothing is sent upstream.
+    for (const [reply, why] of [
+      [{ action: 'decline' }, 'action decline'],
+      [{ action: 'accept', content: { confirm: false } }, 'action accept, confirm not true'],
+    ]) {
+      answer = reply;
+      mark = recorder.requests.length;
+      result = await client.callTool({ name: 'delete-jwt', arguments: { jti: 'j-2' } });
+      assert.equal(result.isError, true);
+      assert.equal(result.content[0].text, `Not run: the user did not confirm 'delete-jwt' (${why})`);
+      assert.equal(recorder.requests.length, mark);
+    }
+    // Read-only tools are not asked about; a mount asks too.
+    const before = asked.length;
+    assert.notEqual((await client.callTool({ name: 'list-jwts', arguments: {} })).isError, true);
+    assert.equal(asked.length, before);
+    answer = { action: 'accept', content: { confirm: true } };
+    const mount = await connectMcp(`http://127.0.0.1:${port}/mcp/iam-ssh-keys-mcp`, {}, { elicit });
+    mark = recorder.requests.length;
+    result = await mount.callTool({ name: 'delete-ssh-key', arguments: { ssh_key_id: 'k' } });
+    assert.notEqual(result.isError, true, result.content?.[0]?.text);
+    assert.equal(asked.length, before + 1);
+    assert.equal(recorder.since(mark, 'delete-ssh-key').path, '/iam/v1alpha1/ssh-keys/k');
+    // A client that cannot answer (no elicitation declared) is not blocked.
+    const plain = await connectMcp(`http://127.0.0.1:${port}/mcp`);
+    mark = recorder.requests.length;
+    result = await plain.callTool({ name: 'delete-jwt', arguments: { jti: 'j-3' } });
+    assert.notEqual(result.isError, true);
+    assert.equal(recorder.since(mark, 'delete-jwt plain').method, 'DELETE');
+  });
+
   test('an override that names no tool, and a bad config, are usage errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capstan-fleet-'));
     try {

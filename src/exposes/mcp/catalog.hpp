@@ -90,6 +90,8 @@ struct Tool {
   NativeTool native;                                      // fixture tools
   bool prefers_stream = false;      // talks to the client mid-call: always reply with SSE
   std::string required_capability;  // client capability it needs ("sampling", "elicitation")
+  bool confirm = false;             // ask the user (elicitation) before running it
+  bool confirms_inner = false;      // may ask for an inner tool (discovery's call_tool)
 };
 
 // resources/read contents (array of {uri, mimeType, text|blob}), or an error.
@@ -161,6 +163,21 @@ struct Catalog {
                                          std::string description, json::object input_schema,
                                          NativeTool handler, bool prefers_stream = false,
                                          std::string required_capability = {});
+
+// The key of the confirmation in a 2026-07-28 tool call's inputResponses.
+inline constexpr std::string_view kConfirmInputKey = "capstan_confirm";
+
+// The destructive tools (destructiveHint true, the MCP default, and not readOnly) of `catalog`
+// get `confirm`; returns how many.
+std::size_t MarkForConfirmation(Catalog& catalog);
+
+// When `tool.confirm` is set and the client declared elicitation: asks the user to confirm the
+// call (an elicitation/create request on the reply stream, or a 2026-07-28 input request) and
+// returns what to answer instead of running the tool: an input request, or an isError result
+// when the user did not accept. nullopt: run it (confirmed, or no confirmation to ask for).
+// `args` must outlive the coroutine.
+[[nodiscard]] boost::asio::awaitable<std::optional<ToolOutcome>> ConfirmBeforeRunning(
+    const Tool& tool, const json::object& args, RequestScope& scope);
 
 // Runs a mapped tool: validates nothing (the caller did), executes the invocation, emits
 // gateway progress and log messages, and maps the outcome to a CallToolResult.

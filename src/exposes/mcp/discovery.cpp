@@ -222,10 +222,17 @@ core::Result<Catalog> MakeDiscoveryCatalog(std::shared_ptr<const Catalog> full) 
           auto errors = tool->input_schema->Validate(json::value(inner));
           if (!errors.empty()) co_return ErrorResult(ValidationText(tool->name, errors));
         }
+        if (tool->confirm) {
+          if (auto instead = co_await ConfirmBeforeRunning(*tool, inner, scope)) {
+            co_return std::move(*instead);
+          }
+        }
         if (tool->native) co_return co_await tool->native(inner, scope);
         co_return co_await CallMappedTool(*tool, std::move(inner), scope);
       }));
   catalog.tools.back().definition["annotations"] = Annotations(false);
+  catalog.tools.back().confirms_inner =
+      std::any_of(full->tools.begin(), full->tools.end(), [](const Tool& t) { return t.confirm; });
   return catalog;
 }
 

@@ -121,5 +121,78 @@ TEST(DiscoveryCatalog, ListsThreeMetaToolsOverTheFullCatalog) {
   EXPECT_EQ(missing.result.at("isError"), true);
 }
 
+std::optional<ToolOutcome> Confirm(const Tool& tool, RequestScope& scope) {
+  boost::asio::io_context io;
+  const json::object args{{"id", "k1"}};  // alive until the coroutine is done
+  auto future =
+      boost::asio::co_spawn(io, ConfirmBeforeRunning(tool, args, scope), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+TEST(Confirmation, DestructiveToolsAreMarkedByTheirEffectiveHints) {
+  Catalog c;
+  auto noop = [](const json::object&, RequestScope&) -> boost::asio::awaitable<ToolOutcome> {
+    co_return ToolOutcome{};
+  };
+  for (const char* name : {"plain", "read", "safe-write", "delete"}) {
+    ASSERT_TRUE(AddNativeTool(c, name, name, Schema({}), noop));
+  }
+  // No annotations: the MCP defaults (destructive, not read-only).
+  c.tools[1].definition["annotations"] = json::object{{"readOnlyHint", true}};
+  c.tools[2].definition["annotations"] = json::object{{"destructiveHint", false}};
+  c.tools[3].definition["annotations"] =
+      json::object{{"readOnlyHint", false}, {"destructiveHint", true}};
+  EXPECT_EQ(MarkForConfirmation(c), 2u);
+  EXPECT_TRUE(c.tools[0].confirm);
+  EXPECT_FALSE(c.tools[1].confirm);
+  EXPECT_FALSE(c.tools[2].confirm);
+  EXPECT_TRUE(c.tools[3].confirm);
+}
+
+TEST(Confirmation, AStatelessRequestGetsAnInputRequestThenTheAnswerDecides) {
+  Tool tool;
+  tool.name = "delete-ssh-key";
+  tool.confirm = true;
+  Session session;
+  session.modern = true;
+  session.client_capabilities["elicitation"] = json::object();
+  RequestScope scope;
+  scope.session = &session;
+  scope.modern = true;
+
+  auto asked = Confirm(tool, scope);
+  ASSERT_TRUE(asked && asked->input_requests);
+  const json::object& request = asked->input_requests->at(kConfirmInputKey).as_object();
+  EXPECT_EQ(request.at("method"), "elicitation/create");
+  EXPECT_EQ(request.at("params").at("message"),
+            R"(Run 'delete-ssh-key'? It may change or delete data. Arguments: {"id":"k1"})");
+  EXPECT_EQ(request.at("params").at("requestedSchema").at("required"), json::array{"confirm"});
+
+  scope.input_responses[kConfirmInputKey] =
+      json::object{{"action", "accept"}, {"content", json::object{{"confirm", true}}}};
+  EXPECT_FALSE(Confirm(tool, scope).has_value());  // confirmed: run it
+
+  scope.input_responses[kConfirmInputKey] = json::object{{"action", "decline"}};
+  auto declined = Confirm(tool, scope);
+  ASSERT_TRUE(declined);
+  EXPECT_EQ(declined->result.at("isError"), true);
+  EXPECT_EQ(TextOf(*declined),
+            "Not run: the user did not confirm 'delete-ssh-key' (action decline)");
+
+  scope.input_responses[kConfirmInputKey] =
+      json::object{{"action", "accept"}, {"content", json::object{{"confirm", false}}}};
+  auto unticked = Confirm(tool, scope);
+  ASSERT_TRUE(unticked);
+  EXPECT_NE(TextOf(*unticked).find("(action accept, confirm not true)"), std::string::npos);
+
+  // A client without elicitation, or a tool not marked: nothing to ask.
+  session.client_capabilities.clear();
+  EXPECT_FALSE(Confirm(tool, scope).has_value());
+  session.client_capabilities["elicitation"] = json::object();
+  tool.confirm = false;
+  EXPECT_FALSE(Confirm(tool, scope).has_value());
+}
+
 }  // namespace
 }  // namespace capstan::mcp

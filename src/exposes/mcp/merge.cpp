@@ -315,6 +315,8 @@ core::Result<BuiltPart> BuildPart(const AdapterSource& source, const MountOption
   if (!mount.controls.empty()) {
     CAPSTAN_RETURN_IF_ERROR(ApplyToolControls(built.part, mount.controls, report));
   }
+  // After the controls: an overridden destructiveHint decides.
+  if (mount.confirm_destructive) (void)MarkForConfirmation(built.part.catalog);
   auto auth = InboundAuth::Build(source.runtime.get(), spec.authentication,
                                  "mcp adapter '" + spec.ns + "'");
   if (!auth) return Fail(std::move(auth).error());

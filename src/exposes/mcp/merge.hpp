@@ -57,8 +57,9 @@ struct AdapterSource {
 
 struct MountOptions {
   ToolClash clash = ToolClash::kPrefix;
-  bool per_adapter = false;  // also each adapter alone at <path>/<namespace>
-  bool discovery = false;    // the union serves the meta-tools of discovery.hpp instead
+  bool per_adapter = false;          // also each adapter alone at <path>/<namespace>
+  bool discovery = false;            // the union serves the meta-tools of discovery.hpp instead
+  bool confirm_destructive = false;  // destructive tools ask the user first (elicitation)
   ToolControls controls;
 };
 

@@ -112,7 +112,12 @@ bool Protocol::WantsStream(const Message& request, const Session& session) const
   if (request.method == "tools/call") {
     if (!session.modern && session.log_level.load() >= 0) return true;
     if (auto name = StringField(request.params, "name")) {
-      if (const Tool* tool = catalog_->FindTool(*name)) return tool->prefers_stream;
+      if (const Tool* tool = catalog_->FindTool(*name)) {
+        // A confirmation asks the client on the reply stream (2026-07-28: an input request).
+        const bool asks = (tool->confirm || tool->confirms_inner) && !session.modern &&
+                          session.client_capabilities.contains("elicitation");
+        return tool->prefers_stream || asks;
+      }
     }
   }
   return false;
@@ -440,7 +445,11 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
     }
   }
   ToolOutcome outcome;
-  if (tool->native) {
+  std::optional<ToolOutcome> instead;  // no coroutine frame on the path of tools without one
+  if (tool->confirm) instead = co_await ConfirmBeforeRunning(*tool, args, scope);
+  if (instead) {
+    outcome = std::move(*instead);
+  } else if (tool->native) {
     outcome = co_await tool->native(args, scope);
   } else {
     outcome = co_await CallMappedTool(*tool, std::move(args), scope);

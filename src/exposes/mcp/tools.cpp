@@ -171,6 +171,89 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
   return out;
 }
 
+std::size_t MarkForConfirmation(Catalog& catalog) {
+  std::size_t marked = 0;
+  for (Tool& tool : catalog.tools) {
+    bool read_only = false;
+    bool destructive = true;  // the MCP defaults for a tool that says nothing
+    if (const json::value* a = tool.definition.if_contains("annotations"); a && a->is_object()) {
+      if (const json::value* v = a->as_object().if_contains("readOnlyHint"); v && v->is_bool()) {
+        read_only = v->get_bool();
+      }
+      if (const json::value* v = a->as_object().if_contains("destructiveHint"); v && v->is_bool()) {
+        destructive = v->get_bool();
+      }
+    }
+    tool.confirm = destructive && !read_only;
+    marked += tool.confirm ? 1 : 0;
+  }
+  return marked;
+}
+
+asio::awaitable<std::optional<ToolOutcome>> ConfirmBeforeRunning(const Tool& tool,
+                                                                 const json::object& args,
+                                                                 RequestScope& scope) {
+  if (!tool.confirm || !scope.ClientSupports("elicitation")) co_return std::nullopt;
+  json::object confirm;
+  confirm["type"] = "boolean";
+  confirm["title"] = "Run " + tool.name;
+  confirm["description"] = "True to run the tool as shown";
+  json::object properties;
+  properties["confirm"] = std::move(confirm);
+  json::object schema;
+  schema["type"] = "object";
+  schema["properties"] = std::move(properties);
+  schema["required"] = json::array{"confirm"};
+  json::object params;
+  params["message"] = "Run '" + tool.name + "'? It may change or delete data. Arguments: " +
+                      core::SerializeJson(json::value(args));
+  params["requestedSchema"] = std::move(schema);
+  json::value answer;
+  if (scope.modern) {
+    const json::value* given = scope.input_responses.if_contains(kConfirmInputKey);
+    if (given == nullptr) {
+      json::object request;
+      request["method"] = "elicitation/create";
+      request["params"] = std::move(params);
+      json::object requests;
+      requests[kConfirmInputKey] = std::move(request);
+      ToolOutcome ask;
+      ask.input_requests = std::move(requests);
+      co_return ask;
+    }
+    answer = *given;
+  } else {
+    auto asked = co_await scope.AskClient("elicitation/create", std::move(params));
+    if (!asked) {
+      ToolOutcome failed;
+      failed.result =
+          TextResult("Not run: '" + tool.name +
+                         "' needs a confirmation, which failed: " + asked.error().message,
+                     true);
+      co_return failed;
+    }
+    answer = std::move(*asked);
+  }
+  std::string action = "none";
+  bool confirmed = false;
+  if (answer.is_object()) {
+    const json::object& o = answer.as_object();
+    if (const json::value* a = o.if_contains("action"); a && a->is_string()) {
+      action = std::string(a->get_string());
+    }
+    if (const json::value* c = o.if_contains("content"); c && c->is_object()) {
+      const json::value* v = c->as_object().if_contains("confirm");
+      confirmed = v != nullptr && v->is_bool() && v->get_bool();
+    }
+  }
+  if (action == "accept" && confirmed) co_return std::nullopt;
+  ToolOutcome declined;
+  declined.result = TextResult("Not run: the user did not confirm '" + tool.name + "' (action " +
+                                   action + (action == "accept" ? ", confirm not true" : "") + ")",
+                               true);
+  co_return declined;
+}
+
 asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
                                             RequestScope& scope) {
   const runtime::Invocation& inv = *tool.invocation;
