@@ -1,6 +1,7 @@
 #include "exposes/server/host.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -17,6 +18,10 @@ struct Host::Group {
   std::string address;
   std::uint16_t port = 0;
   std::vector<std::shared_ptr<Endpoint>> endpoints;
+  // What the listener's handler dispatches with; a reload stores a new one. Each request holds
+  // the one it started with, so the endpoints of a replaced set live until their last request.
+  std::shared_ptr<std::atomic<std::shared_ptr<const Dispatcher>>> dispatcher =
+      std::make_shared<std::atomic<std::shared_ptr<const Dispatcher>>>();
   std::unique_ptr<http::Server> server;
 };
 
@@ -69,39 +74,124 @@ void WriteAccessLog(const http::Request& request, const http::Response& response
 
 }  // namespace
 
+core::Status Host::StartGroup(Group& g) {
+  http::ServerOptions so;
+  so.address = g.address;
+  so.port = g.port;
+  so.threads = options_.threads;
+  so.limits = options_.limits;
+  so.server_name = "capstan";
+  if (options_.access_log) so.access_log = WriteAccessLog;
+  g.dispatcher->store(std::make_shared<const Dispatcher>(g.endpoints));
+  http::Handler handler =
+      [slot = g.dispatcher](http::Request& request) -> boost::asio::awaitable<http::Response> {
+    const std::shared_ptr<const Dispatcher> dispatcher = slot->load(std::memory_order_acquire);
+    if (Endpoint* e = dispatcher->Find(request.path)) co_return co_await e->Handle(request);
+    // A path that cannot be split and decoded matches no endpoint: say why (400), not 404.
+    if (auto split = http::SplitPath(request.path); !split) {
+      co_return ErrorResponse(core::Error{core::ErrorCode::kInvalidArgument,
+                                          "invalid request path: " + split.error().message});
+    }
+    co_return ErrorResponse(
+        core::Error{core::ErrorCode::kNotFound, "no route for " + request.path});
+  };
+  g.server = std::make_unique<http::Server>(so, std::move(handler));
+  auto started = g.server->Start();
+  if (!started) {
+    g.server.reset();
+    std::string who;
+    for (const auto& e : g.endpoints) who += (who.empty() ? "" : ", ") + e->Describe();
+    return core::Fail(started.error().code, started.error().message + " (for " + who + ")");
+  }
+  return core::Ok();
+}
+
 core::Status Host::Start() {
   for (auto& g : groups_) {
     CAPSTAN_RETURN_IF_ERROR(CheckCollisions(g->endpoints));
   }
   for (auto& g : groups_) {
-    http::ServerOptions so;
-    so.address = g->address;
-    so.port = g->port;
-    so.threads = options_.threads;
-    so.limits = options_.limits;
-    so.server_name = "capstan";
-    if (options_.access_log) so.access_log = WriteAccessLog;
-    auto dispatcher = std::make_shared<const Dispatcher>(g->endpoints);
-    http::Handler handler =
-        [dispatcher](http::Request& request) -> boost::asio::awaitable<http::Response> {
-      if (Endpoint* e = dispatcher->Find(request.path)) co_return co_await e->Handle(request);
-      // A path that cannot be split and decoded matches no endpoint: say why (400), not 404.
-      if (auto split = http::SplitPath(request.path); !split) {
-        co_return ErrorResponse(core::Error{core::ErrorCode::kInvalidArgument,
-                                            "invalid request path: " + split.error().message});
-      }
-      co_return ErrorResponse(
-          core::Error{core::ErrorCode::kNotFound, "no route for " + request.path});
-    };
-    g->server = std::make_unique<http::Server>(so, std::move(handler));
-    auto started = g->server->Start();
+    auto started = StartGroup(*g);
     if (!started) {
       Stop(std::chrono::seconds(0));
-      std::string who;
-      for (const auto& e : g->endpoints) who += (who.empty() ? "" : ", ") + e->Describe();
-      return core::Fail(started.error().code, started.error().message + " (for " + who + ")");
+      return started;
     }
   }
+  return core::Ok();
+}
+
+core::Status Host::Replace(std::vector<Registration> registrations,
+                           std::chrono::steady_clock::duration grace) {
+  // The new groups, as Add() would make them.
+  std::vector<std::unique_ptr<Group>> fresh;
+  for (Registration& r : registrations) {
+    Group* into = nullptr;
+    if (r.port != 0) {
+      for (auto& g : fresh) {
+        if (g->address == r.address && g->port == r.port) into = g.get();
+      }
+    }
+    if (into == nullptr) {
+      fresh.push_back(std::make_unique<Group>());
+      into = fresh.back().get();
+      into->address = r.address;
+      into->port = r.port;
+    }
+    into->endpoints.push_back(std::move(r.endpoint));
+  }
+  for (auto& g : fresh) CAPSTAN_RETURN_IF_ERROR(CheckCollisions(g->endpoints));
+  // Pair each with a running listener, or start one; undo the starts if one fails.
+  std::vector<Group*> kept(fresh.size(), nullptr);
+  std::vector<bool> taken(groups_.size(), false);
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    for (std::size_t j = 0; j < groups_.size(); ++j) {
+      const Group& old = *groups_[j];
+      if (taken[j] || !old.server || old.address != fresh[i]->address) continue;
+      bool same = fresh[i]->port != 0 ? old.port == fresh[i]->port
+                                      : old.port == 0 && !old.endpoints.empty() &&
+                                            old.endpoints.front()->Describe() ==
+                                                fresh[i]->endpoints.front()->Describe();
+      if (same) {
+        kept[i] = groups_[j].get();
+        taken[j] = true;
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    if (kept[i] != nullptr) continue;
+    auto started = StartGroup(*fresh[i]);
+    if (!started) {
+      for (std::size_t k = 0; k < i; ++k) {
+        if (kept[k] == nullptr && fresh[k]->server) fresh[k]->server->Stop(std::chrono::seconds(0));
+      }
+      return started;
+    }
+  }
+  // Commit: swap the dispatchers of the listeners that stay, then retire the others.
+  std::vector<std::unique_ptr<Group>> next;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    if (kept[i] == nullptr) {
+      next.push_back(std::move(fresh[i]));
+      continue;
+    }
+    std::size_t j = 0;
+    while (groups_[j].get() != kept[i]) ++j;
+    std::unique_ptr<Group> group = std::move(groups_[j]);
+    group->endpoints = std::move(fresh[i]->endpoints);
+    group->dispatcher->store(std::make_shared<const Dispatcher>(group->endpoints),
+                             std::memory_order_release);
+    next.push_back(std::move(group));
+  }
+  for (auto& old : groups_) {
+    if (!old) continue;
+    std::shared_ptr<Group> retired(std::move(old));
+    if (retired->server) retired->server->BeginStop();
+    draining_.emplace_back([retired, grace] {
+      if (retired->server) retired->server->Stop(grace);
+    });
+  }
+  groups_ = std::move(next);
   return core::Ok();
 }
 
@@ -124,6 +214,8 @@ void Host::Stop(std::chrono::steady_clock::duration grace) {
   for (auto& g : groups_) {
     if (g->server) g->server->BeginStop();
   }
+  for (std::thread& t : draining_) t.join();  // listeners an earlier reload retired
+  draining_.clear();
   for (auto& g : groups_) {
     if (g->server) {
       g->server->Stop(std::max(std::chrono::steady_clock::duration::zero(),
@@ -137,6 +229,7 @@ void Host::BlockStopSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -145,6 +238,7 @@ int Host::WaitForSignal() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
