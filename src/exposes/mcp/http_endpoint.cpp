@@ -130,7 +130,10 @@ class HttpEndpoint final : public exposes::Endpoint,
         protocol_(std::move(protocol)),
         auth_(std::move(auth)),
         options_(std::move(options)),
-        sessions_(SessionStore::Options{options_.session_key, 10000, std::chrono::seconds(3600)}) {
+        sessions_(options_.session_stores
+                      ? options_.session_stores->For(options_.path)
+                      : std::make_shared<SessionStore>(SessionStore::Options{
+                            options_.session_key, 10000, std::chrono::seconds(3600)})) {
     if (options_.path.empty() || options_.path.front() != '/') options_.path = "/" + options_.path;
   }
 
@@ -253,7 +256,7 @@ class HttpEndpoint final : public exposes::Endpoint,
         co_return RpcError(400, kTransportError, "Bad Request: Mcp-Session-Id header is required");
       }
       SessionStore::Lookup outcome;
-      session = sessions_.Find(*id, outcome, header_version);
+      session = sessions_->Find(*id, outcome, header_version);
       if (!session) co_return RpcError(404, kSessionNotFound, "Session not found");
     }
     std::string version = header_version.empty() ? session->protocol_version : header_version;
@@ -287,7 +290,7 @@ class HttpEndpoint final : public exposes::Endpoint,
       }
     }
     std::string session_id;
-    if (!options_.stateless) session_id = sessions_.Create(version, std::move(capabilities))->id;
+    if (!options_.stateless) session_id = sessions_->Create(version, std::move(capabilities))->id;
     std::string text = ResultText(*m.id, json::value(protocol_->InitializeResult(version)));
     http::Response r;
     if (prefer_sse) {
@@ -483,7 +486,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     }
     SessionStore::Lookup outcome;
     auto session =
-        sessions_.Find(*id, outcome, request.headers.Get("MCP-Protocol-Version").value_or(""));
+        sessions_->Find(*id, outcome, request.headers.Get("MCP-Protocol-Version").value_or(""));
     if (!session) error = RpcError(404, kSessionNotFound, "Session not found");
     return session;
   }
@@ -533,7 +536,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     http::Response error;
     auto session = RequireSession(request, error);
     if (!session) return error;
-    sessions_.Terminate(session->id);
+    sessions_->Terminate(session->id);
     return http::MakeResponse(200, "", "");
   }
 
@@ -542,7 +545,7 @@ class HttpEndpoint final : public exposes::Endpoint,
   std::shared_ptr<const Protocol> protocol_;
   InboundAuth auth_;
   McpOptions options_;
-  SessionStore sessions_;
+  std::shared_ptr<SessionStore> sessions_;
 };
 
 }  // namespace

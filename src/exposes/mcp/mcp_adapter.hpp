@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "exposes/mcp/session.hpp"
 #include "exposes/server/endpoint.hpp"
 #include "runtime/runtime.hpp"
 #include "spec/capability.hpp"
@@ -31,6 +32,12 @@ struct McpOptions {
   // listener with the primary endpoint.
   bool primary = true;
   std::string server_version = "0.1.0";
+  // Where the endpoint keeps its sessions (by path); empty: a store of its own. `capstan serve`
+  // passes one per listener, kept across reloads.
+  std::shared_ptr<SessionStores> session_stores;
+  // Tells clients that the tool list may change (capabilities.tools.listChanged): a reload then
+  // sends notifications/tools/list_changed.
+  bool list_changed = false;
 };
 
 // Compiles the adapter's catalog and returns its Streamable HTTP endpoint. Fails with a message

@@ -332,6 +332,7 @@ std::shared_ptr<exposes::Endpoint> EndpointFor(std::string describe, std::string
   po.server_name = std::move(server_name);
   po.server_version = options.server_version;
   po.private_cache = auth.enabled();
+  po.tools_list_changed = options.list_changed;
   auto protocol = std::make_shared<const Protocol>(
       std::make_shared<const Catalog>(std::move(catalog)), std::move(po));
   return MakeHttpEndpoint(std::move(describe), std::move(runtime), std::move(protocol),

@@ -71,7 +71,7 @@ json::object Protocol::Capabilities(bool modern) const {
   // not offer (its lists never change): those flags are left out there.
   json::object caps;
   json::object tools;
-  if (!modern) tools["listChanged"] = false;
+  if (!modern) tools["listChanged"] = options_.tools_list_changed;
   caps["tools"] = std::move(tools);
   caps["logging"] = json::object();
   if (!catalog_->resources.empty()) {

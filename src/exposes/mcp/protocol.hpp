@@ -49,6 +49,7 @@ struct ProtocolOptions {
   std::size_t page_size = 100;        // tools, resources, prompts per page
   std::int64_t list_ttl_ms = 300000;  // 2026-07-28 ttlMs on cacheable results
   bool private_cache = false;         // cacheScope "private" (inbound auth) or "public"
+  bool tools_list_changed = false;    // legacy capabilities.tools.listChanged (hot reload)
 };
 
 class Protocol {

@@ -405,6 +405,39 @@ std::size_t SessionStore::size() {
   return sessions_.size();
 }
 
+std::vector<std::shared_ptr<Session>> SessionStore::Live() {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Session>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) {
+    if (!session->terminated()) out.push_back(session);
+  }
+  return out;
+}
+
+// ---- SessionStores ----------------------------------------------------------------------------
+
+std::shared_ptr<SessionStore> SessionStores::For(const std::string& path) {
+  std::lock_guard lock(mu_);
+  std::shared_ptr<SessionStore>& store = stores_[path];
+  if (!store) {
+    store = std::make_shared<SessionStore>(
+        SessionStore::Options{key_, 10000, std::chrono::seconds(3600)});
+  }
+  return store;
+}
+
+void SessionStores::Broadcast(const std::string& notification) {
+  std::vector<std::shared_ptr<SessionStore>> stores;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [path, store] : stores_) stores.push_back(store);
+  }
+  for (const auto& store : stores) {
+    for (const auto& session : store->Live()) session->SendUnrelated(notification);
+  }
+}
+
 // ---- ClientRequests ---------------------------------------------------------------------------
 
 ClientRequests& ClientRequests::Instance() {

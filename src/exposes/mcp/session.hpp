@@ -153,6 +153,8 @@ class SessionStore {
   [[nodiscard]] std::string NewId() const;
   [[nodiscard]] bool Verify(std::string_view id) const;
   [[nodiscard]] std::size_t size();
+  // Every live (not terminated) session.
+  [[nodiscard]] std::vector<std::shared_ptr<Session>> Live();
 
  private:
   void Sweep();  // with mu_ held
@@ -161,6 +163,22 @@ class SessionStore {
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
   std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> terminated_order_;
   std::unordered_map<std::string, bool> terminated_;
+};
+
+// Session stores that outlive the endpoints using them, one per endpoint path: a hot reload
+// builds new endpoints that keep the sessions (and the open GET streams) of the old ones.
+class SessionStores {
+ public:
+  explicit SessionStores(std::string key) : key_(std::move(key)) {}
+  [[nodiscard]] std::shared_ptr<SessionStore> For(const std::string& path);
+  // Sends a JSON-RPC notification (`{"jsonrpc":"2.0","method":...}` text) on the GET stream of
+  // every live session of every store; sessions without one miss it (MCP allows that).
+  void Broadcast(const std::string& notification);
+
+ private:
+  std::mutex mu_;
+  std::string key_;
+  std::map<std::string, std::shared_ptr<SessionStore>> stores_;
 };
 
 // Server→client requests (sampling, elicitation) waiting for the client's response, which
