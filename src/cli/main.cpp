@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
+  serve->add_flag("--watch", serve_args.watch,
+                  "Reload when a loaded file, or a YAML file of a directory argument, changes "
+                  "(inotify; SIGHUP always reloads)");
   serve->add_flag("--stdio", serve_args.stdio,
                   "Serve the MCP adapter over stdin/stdout (newline-delimited JSON-RPC)");
   serve->add_flag("--mcp-stateless", serve_args.mcp_stateless,

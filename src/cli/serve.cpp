@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 
 #include "cli/commands.hpp"
+#include "cli/file_watcher.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/mcp/merge.hpp"
 #include "exposes/rest/rest_adapter.hpp"
@@ -345,20 +347,36 @@ bool CheckEventBackend(std::ostream& err) {
   return ready.has_value();
 }
 
-}  // namespace
-
-int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
-  TuneAllocatorForServing();
-  RaiseOpenFileLimit();
-  if (args.files.empty() && !args.conformance_fixtures) {
-    err << "capstan: serve needs at least one capability file\n";
-    return kExitUsage;
-  }
-  if (!CheckEventBackend(err)) return kExitInvalid;
+// What one `capstan serve` keeps from start-up across reloads: the parsed flags, the upstream
+// TLS context (so pooled upstream connections survive a reload), the MCP session stores of each
+// listener (so sessions do), and the conformance fixtures.
+struct ServeContext {
+  explicit ServeContext(const ServeArgs& a) : args(a) {}
+  const ServeArgs& args;
   runtime::RuntimeOptions all_options;
-  if (!BuildRuntimeOptions(args.runtime, all_options, err)) return kExitUsage;
   std::map<std::string, std::uint16_t> ports;  // adapter namespace or glob → port
-  std::set<std::string> used_ports;
+  std::string address_override;
+  mcp::McpOptions mcp_options;
+  mcp::MountOptions mount;
+  std::map<std::pair<std::string, std::uint16_t>, std::shared_ptr<mcp::SessionStores>> stores;
+  std::unique_ptr<mcp::ConformanceFixtures> fixtures;
+};
+
+// One set of capabilities loaded and built into endpoints, at start-up or at a reload.
+struct ServingSet {
+  std::vector<std::string> files;
+  std::vector<LoadedCapability> loaded;
+  std::vector<exposes::Registration> registrations;
+  std::shared_ptr<const runtime::Runtime> stdio_runtime;
+  const spec::ExposesMcp* stdio_adapter = nullptr;
+  std::size_t served = 0;
+  std::size_t adapters() const { return registrations.size() + (stdio_adapter ? 1 : 0); }
+};
+
+// Parses the flags that do not change across reloads into `ctx`. kExitOk, or an exit code.
+int PrepareServe(ServeContext& ctx, std::ostream& err) {
+  const ServeArgs& args = ctx.args;
+  if (!BuildRuntimeOptions(args.runtime, ctx.all_options, err)) return kExitUsage;
   for (const std::string& pair : args.ports) {
     std::string ns;
     std::string value;
@@ -368,14 +386,13 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
       err << "capstan: --port expects NS=PORT, got '" << pair << "'\n";
       return kExitUsage;
     }
-    ports[ns] = static_cast<std::uint16_t>(port);
+    ctx.ports[ns] = static_cast<std::uint16_t>(port);
   }
-  std::string address_override = args.address;
-  if (address_override.empty()) {
-    if (const char* a = std::getenv("CAPSTAN_ADDRESS")) address_override = a;
+  ctx.address_override = args.address;
+  if (ctx.address_override.empty()) {
+    if (const char* a = std::getenv("CAPSTAN_ADDRESS")) ctx.address_override = a;
   }
-
-  mcp::McpOptions mcp_options;
+  mcp::McpOptions& mcp_options = ctx.mcp_options;
   mcp_options.stateless = args.mcp_stateless;
   mcp_options.allowed_hosts = args.mcp_allowed_hosts;
   mcp_options.allowed_origins = args.mcp_allowed_origins;
@@ -383,54 +400,47 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   if (mcp_options.session_key.empty()) {
     if (const char* key = std::getenv("CAPSTAN_MCP_SESSION_KEY")) mcp_options.session_key = key;
   }
-  std::shared_ptr<const runtime::Runtime> stdio_runtime;
-  const spec::ExposesMcp* stdio_adapter = nullptr;
-  std::unique_ptr<mcp::ConformanceFixtures> fixtures;
-
-  mcp::MountOptions mount;
-  {
-    auto clash = mcp::ParseToolClash(args.mcp_tool_clash);
-    if (!clash) {
-      err << "capstan: " << clash.error().message << "\n";
-      return kExitUsage;
-    }
-    mount.clash = *clash;
+  // Over HTTP a reload (SIGHUP, --watch) may change the tools: clients are told so.
+  mcp_options.list_changed = !args.stdio;
+  auto clash = mcp::ParseToolClash(args.mcp_tool_clash);
+  if (!clash) {
+    err << "capstan: " << clash.error().message << "\n";
+    return kExitUsage;
   }
+  ctx.mount.clash = *clash;
   if (args.mcp_mount != "union" && args.mcp_mount != "per-capability") {
     err << "capstan: --mcp-mount expects union or per-capability, got '" << args.mcp_mount << "'\n";
     return kExitUsage;
   }
-  mount.per_adapter = args.mcp_mount == "per-capability";
-  mount.discovery = args.mcp_discovery;
-  mount.confirm_destructive = args.mcp_confirm_destructive;
-  if (!BuildToolControls(args, mount.controls, err)) return kExitUsage;
-
-  std::vector<std::string> files;
-  if (!ExpandCapabilityFiles(args.files, files, err)) return kExitUsage;
+  ctx.mount.per_adapter = args.mcp_mount == "per-capability";
+  ctx.mount.discovery = args.mcp_discovery;
+  ctx.mount.confirm_destructive = args.mcp_confirm_destructive;
+  if (!BuildToolControls(args, ctx.mount.controls, err)) return kExitUsage;
   // One upstream TLS context for every runtime: each loop thread then keeps one upstream client,
   // whose pooled connections every capability calling the same host shares.
-  {
-    auto tls = consumes::MakeTlsContext(all_options.tls);
-    if (!tls) {
-      err << "capstan: " << tls.error().message << "\n";
-      return kExitInvalid;
-    }
-    all_options.tls_context = std::move(*tls);
+  auto tls = consumes::MakeTlsContext(ctx.all_options.tls);
+  if (!tls) {
+    err << "capstan: " << tls.error().message << "\n";
+    return kExitInvalid;
   }
+  ctx.all_options.tls_context = std::move(*tls);
+  return kExitOk;
+}
+
+// Expands the file arguments, loads every capability and builds the endpoints of `set`.
+// kExitOk, or an exit code after printing why to `err`.
+int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
+  const ServeArgs& args = ctx.args;
+  if (!ExpandCapabilityFiles(args.files, set.files, err)) return kExitUsage;
   std::set<std::string> used_base_uris;
   std::set<std::string> used_timeouts;
-  std::vector<LoadedCapability> loaded = LoadAll(files, all_options, used_base_uris, used_timeouts);
-  if (!ReportLoadErrors(loaded, err)) return kExitInvalid;
-
-  exposes::HostOptions host_options;
-  host_options.threads = args.threads;
-  host_options.access_log = !args.no_access_log;
-  exposes::Host host(host_options);
-  std::size_t served = 0;
+  std::set<std::string> used_ports;
+  set.loaded = LoadAll(set.files, ctx.all_options, used_base_uris, used_timeouts);
+  if (!ReportLoadErrors(set.loaded, err)) return kExitInvalid;
   // MCP adapters by listener, in file order: those sharing address:port become one endpoint.
   std::vector<std::pair<std::pair<std::string, std::uint16_t>, std::vector<mcp::AdapterSource>>>
       mcp_groups;
-  for (const LoadedCapability& l : loaded) {
+  for (const LoadedCapability& l : set.loaded) {
     const std::string& file = l.file;
     const auto& rt = l.runtime;
     const auto& capability = l.capability;
@@ -438,7 +448,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     for (const spec::Exposes& exposes : capability->capability->exposes) {
       std::string ns(spec::ExposesNamespace(exposes));
       auto port_for = [&](int declared) -> std::uint16_t {
-        if (const std::uint16_t* p = ForNamespace(ports, ns, used_ports)) return *p;
+        if (const std::uint16_t* p = ForNamespace(ctx.ports, ns, used_ports)) return *p;
         if (const char* env = std::getenv(("CAPSTAN_PORT_" + EnvSuffix(ns)).c_str())) {
           return static_cast<std::uint16_t>(std::atoi(env));
         }
@@ -451,25 +461,26 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
           err << "capstan: " << file << ": " << adapter.error().message << "\n";
           return kExitInvalid;
         }
-        std::string address =
-            !address_override.empty() ? address_override : rest->address.value_or("127.0.0.1");
+        std::string address = !ctx.address_override.empty() ? ctx.address_override
+                                                            : rest->address.value_or("127.0.0.1");
         if (address == "localhost") address = "127.0.0.1";  // the listener takes IP literals
-        host.Add(address, port_for(rest->port), std::move(*adapter));
-        ++served;
+        set.registrations.push_back({address, port_for(rest->port), std::move(*adapter)});
+        ++set.served;
       } else if (const auto* mcp_spec = std::get_if<spec::ExposesMcp>(&exposes)) {
         if (args.stdio || mcp_spec->transport == spec::McpTransport::kStdio) {
-          if (stdio_adapter != nullptr) {
-            err << "capstan: only one mcp adapter can be served over stdio ('" << stdio_adapter->ns
-                << "' and '" << ns << "')\n";
+          if (set.stdio_adapter != nullptr) {
+            err << "capstan: only one mcp adapter can be served over stdio ('"
+                << set.stdio_adapter->ns << "' and '" << ns << "')\n";
             return kExitUsage;
           }
-          stdio_adapter = mcp_spec;
-          stdio_runtime = rt;
-          ++served;
+          set.stdio_adapter = mcp_spec;
+          set.stdio_runtime = rt;
+          ++set.served;
           continue;
         }
-        std::string address =
-            !address_override.empty() ? address_override : mcp_spec->address.value_or("127.0.0.1");
+        std::string address = !ctx.address_override.empty()
+                                  ? ctx.address_override
+                                  : mcp_spec->address.value_or("127.0.0.1");
         if (address == "localhost") address = "127.0.0.1";
         std::pair<std::string, std::uint16_t> listener{address,
                                                        port_for(mcp_spec->port.value_or(0))};
@@ -481,7 +492,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
           group = std::prev(mcp_groups.end());
         }
         group->second.push_back(mcp::AdapterSource{rt, mcp_spec, file});
-        ++served;
+        ++set.served;
       } else {
         err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
             << "' is not served yet by this build\n";
@@ -490,67 +501,75 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   }
   mcp::MountReport report;
   for (auto& [listener, sources] : mcp_groups) {
-    auto endpoints = mcp::MakeMcpEndpoints(sources, mcp_options, mount, report);
+    mcp::McpOptions options = ctx.mcp_options;
+    // Sessions belong to the listener, not to one build of its endpoints. (Ephemeral listeners
+    // get a store per first adapter.)
+    auto key = listener;
+    if (key.second == 0) key.first += "/" + sources.front().spec->ns;
+    std::shared_ptr<mcp::SessionStores>& stores = ctx.stores[key];
+    if (!stores) stores = std::make_shared<mcp::SessionStores>(options.session_key);
+    options.session_stores = stores;
+    auto endpoints = mcp::MakeMcpEndpoints(sources, options, ctx.mount, report);
     if (!endpoints) {
       err << "capstan: " << endpoints.error().message << "\n";
       return kExitInvalid;
     }
-    for (auto& endpoint : *endpoints) host.Add(listener.first, listener.second, endpoint);
+    for (auto& endpoint : *endpoints) {
+      set.registrations.push_back({listener.first, listener.second, endpoint});
+    }
   }
   for (const std::string& line : report.lines) err << "capstan: mcp: " << line << "\n";
-  for (std::size_t i = 0; i < mount.controls.overrides.size(); ++i) {
+  for (std::size_t i = 0; i < ctx.mount.controls.overrides.size(); ++i) {
     if (i >= report.override_used.size() || !report.override_used[i]) {
-      err << "capstan: tool controls name '" << mount.controls.overrides[i].first
+      err << "capstan: tool controls name '" << ctx.mount.controls.overrides[i].first
           << "', which no served mcp adapter has\n";
       return kExitUsage;
     }
   }
-  for (const auto& [ns, uri] : all_options.base_uris) {
+  for (const auto& [ns, uri] : ctx.all_options.base_uris) {
     if (!used_base_uris.count(ns)) {
       err << "capstan: --base-uri names '" << ns << "', which no capability consumes\n";
       return kExitUsage;
     }
   }
-  for (const auto& [ns, limits] : all_options.limits_by_namespace) {
+  for (const auto& [ns, limits] : ctx.all_options.limits_by_namespace) {
     if (!used_timeouts.count(ns)) {
       err << "capstan: --timeout-ms names '" << ns << "', which no capability consumes\n";
       return kExitUsage;
     }
   }
   if (args.conformance_fixtures) {
-    auto started_fixtures = mcp::StartConformanceFixtures(mcp_options);
-    if (!started_fixtures) {
-      err << "capstan: conformance fixtures: " << started_fixtures.error().message << "\n";
-      return kExitInvalid;
+    if (!ctx.fixtures) {
+      auto started_fixtures = mcp::StartConformanceFixtures(ctx.mcp_options);
+      if (!started_fixtures) {
+        err << "capstan: conformance fixtures: " << started_fixtures.error().message << "\n";
+        return kExitInvalid;
+      }
+      ctx.fixtures = std::move(*started_fixtures);
     }
-    fixtures = std::move(*started_fixtures);
     std::string ns(mcp::kFixturesNamespace);
     std::uint16_t port = 0;
-    if (const std::uint16_t* p = ForNamespace(ports, ns, used_ports)) port = *p;
-    host.Add(address_override.empty() ? "127.0.0.1" : address_override, port, fixtures->endpoint());
-    ++served;
+    if (const std::uint16_t* p = ForNamespace(ctx.ports, ns, used_ports)) port = *p;
+    set.registrations.push_back({ctx.address_override.empty() ? "127.0.0.1" : ctx.address_override,
+                                 port, ctx.fixtures->endpoint()});
+    ++set.served;
   }
-  for (const auto& [ns, port] : ports) {
+  for (const auto& [ns, port] : ctx.ports) {
     if (!used_ports.count(ns) && !args.stdio) {
       err << "capstan: --port names '" << ns << "', which no served adapter has\n";
       return kExitUsage;
     }
   }
-  if (served == 0) {
+  if (set.served == 0) {
     err << "capstan: nothing to serve\n";
     return kExitInvalid;
   }
-  // Over stdio, stdout carries JSON-RPC: the listening lines go to stderr, and SIGINT/SIGTERM
-  // keep their default action.
-  std::ostream& announce = stdio_adapter != nullptr ? err : out;
-  if (stdio_adapter == nullptr) exposes::Host::BlockStopSignals();
-  bool any_http = !host.bound().empty();
-  auto started = any_http ? host.Start() : core::Ok();
-  if (!started) {
-    err << "capstan: " << started.error().message << "\n";
-    return kExitInvalid;
-  }
-  // A line per endpoint; a listener shared by a fleet gets its first few and a count.
+  return kExitOk;
+}
+
+// "capstan: ... listening on ..." per endpoint; a listener shared by a fleet gets its first few
+// and a count.
+void Announce(const exposes::Host& host, std::ostream& announce) {
   constexpr std::size_t kAnnouncedPerListener = 8;
   for (const exposes::BoundListener& l : host.bound()) {
     std::string host_text =
@@ -567,9 +586,83 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
   announce.flush();
-  if (stdio_adapter != nullptr) {
-    err << "capstan: mcp adapter '" << stdio_adapter->ns << "' serving on stdio\n";
-    auto status = mcp::ServeStdio(stdio_runtime, *stdio_adapter, mcp_options, 0, 1);
+}
+
+// A hot reload: the new set is loaded and built beside the serving one, and replaces it only
+// when every file loads and every listener can take it; otherwise the old set keeps serving.
+void Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current, std::string_view why,
+            std::ostream& out, std::ostream& err) {
+  auto began = std::chrono::steady_clock::now();
+  ServingSet next;
+  std::ostringstream log;
+  int code = BuildServingSet(ctx, next, log);
+  if (code == kExitOk && next.stdio_adapter != nullptr) {
+    log << "capstan: an mcp adapter with transport stdio cannot be added by a reload\n";
+    code = kExitInvalid;
+  }
+  if (code == kExitOk) {
+    auto replaced = host.Replace(next.registrations);
+    if (!replaced) {
+      log << "capstan: " << replaced.error().message << "\n";
+      code = kExitInvalid;
+    }
+  }
+  if (code != kExitOk) {
+    err << log.str() << "capstan: reload (" << why << ") failed; still serving the previous set of "
+        << current.loaded.size() << " capabilities\n";
+    err.flush();
+    return;
+  }
+  err << log.str();
+  current = std::move(next);  // the old set lives on in the requests still using it
+  for (const auto& [listener, stores] : ctx.stores) {
+    stores->Broadcast(R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})");
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  began);
+  out << "capstan: reloaded (" << why << ") " << current.loaded.size() << " capabilities, "
+      << current.adapters() << " adapters, in " << ms.count() << " ms\n";
+  Announce(host, out);
+}
+
+}  // namespace
+
+int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
+  TuneAllocatorForServing();
+  RaiseOpenFileLimit();
+  if (args.files.empty() && !args.conformance_fixtures) {
+    err << "capstan: serve needs at least one capability file\n";
+    return kExitUsage;
+  }
+  if (!CheckEventBackend(err)) return kExitInvalid;
+  ServeContext ctx(args);
+  if (int code = PrepareServe(ctx, err); code != kExitOk) return code;
+  ServingSet current;
+  if (int code = BuildServingSet(ctx, current, err); code != kExitOk) return code;
+
+  exposes::HostOptions host_options;
+  host_options.threads = args.threads;
+  host_options.access_log = !args.no_access_log;
+  exposes::Host host(host_options);
+  for (const exposes::Registration& r : current.registrations) {
+    host.Add(r.address, r.port, r.endpoint);
+  }
+  // Over stdio, stdout carries JSON-RPC: the listening lines go to stderr, and SIGINT/SIGTERM
+  // keep their default action.
+  const bool stdio = current.stdio_adapter != nullptr;
+  std::ostream& announce = stdio ? err : out;
+  if (!stdio) exposes::Host::BlockStopSignals();
+  bool any_http = !host.bound().empty();
+  auto started = any_http ? host.Start() : core::Ok();
+  if (!started) {
+    err << "capstan: " << started.error().message << "\n";
+    return kExitInvalid;
+  }
+  Announce(host, announce);
+  if (stdio) {
+    err << "capstan: mcp adapter '" << current.stdio_adapter->ns << "' serving on stdio\n";
+    auto status =
+        mcp::ServeStdio(current.stdio_runtime, *current.stdio_adapter, ctx.mcp_options, 0, 1);
     host.Stop(std::chrono::seconds(2));
     if (!status) {
       err << "capstan: " << status.error().message << "\n";
@@ -577,8 +670,27 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     }
     return kExitOk;
   }
-  int sig = exposes::Host::WaitForSignal();
-  err << "capstan: signal " << sig << ", stopping gracefully\n";
+  std::unique_ptr<FileWatcher> watcher;
+  if (args.watch) {
+    auto started_watch = FileWatcher::Start(args.files, current.files);
+    if (!started_watch) {
+      err << "capstan: --watch: " << started_watch.error().message << "\n";
+      host.Stop(std::chrono::seconds(0));
+      return kExitInvalid;
+    }
+    watcher = std::move(*started_watch);
+  }
+  while (true) {
+    int sig = exposes::Host::WaitForSignal();
+    if (sig == SIGHUP) {
+      std::string why = watcher && watcher->TakeChanged() ? "a file changed" : "SIGHUP";
+      Reload(ctx, host, current, why, out, err);
+      continue;
+    }
+    err << "capstan: signal " << sig << ", stopping gracefully\n";
+    break;
+  }
+  watcher.reset();
   host.Stop(std::chrono::seconds(10));
   return kExitOk;
 }

@@ -1,5 +1,6 @@
 // `capstan serve` and `capstan call`: load capabilities, build their runtimes, and either serve
-// every exposed adapter until SIGINT/SIGTERM or make one consumed call and print its result.
+// every exposed adapter until SIGINT/SIGTERM (reloading on SIGHUP or, with --watch, on a file
+// change) or make one consumed call and print its result.
 #pragma once
 
 #include <ostream>
@@ -24,6 +25,7 @@ struct ServeArgs {
   std::vector<std::string> ports;  // "NS=PORT"
   unsigned threads = 0;
   bool no_access_log = false;
+  bool watch = false;  // reload when a loaded file (or a file of a directory argument) changes
   // MCP (docs/mcp.md).
   bool stdio = false;                            // serve the MCP adapter over stdin/stdout
   bool mcp_stateless = false;                    // no sessions; GET/DELETE answer 405

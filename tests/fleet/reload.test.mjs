@@ -1,0 +1,132 @@
+// Hot reload (issue 15): `capstan serve --watch` of the seed capability against
+// scaleway-iam-sim while wrk keeps 8 keep-alive connections busy; ten reloads (SIGHUP and file
+// changes) and one invalid file during the load. Asserts 0 failed requests and 0 socket errors,
+// that the invalid set never replaced the serving one, and that an MCP SDK client keeps its
+// session and hears notifications/tools/list_changed.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { binDir, cleanup, connectMcp, freePort, opts, repoRoot, runCapstan } from './fleet.mjs';
+
+const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
+const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
+const wrkFound = spawnSync('wrk', ['--version']).error === undefined;
+
+after(cleanup);
+
+// scaleway-iam-sim on an ephemeral port; resolves with its base URL.
+function startSim() {
+  const child = spawn(join(binDir, 'scaleway-iam-sim'), ['--port', '0', '--threads', '1', '--no-access-log'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  after(() => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`scaleway-iam-sim exited (${code})`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = line.match(/^listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+  });
+}
+
+// wrk's totals: requests, non-2xx/3xx answers, socket errors (connect, read, write, timeout).
+function runWrk(url, seconds) {
+  return new Promise((resolve) => {
+    const child = spawn('wrk', ['-t1', '-c8', `-d${seconds}s`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.once('exit', () => {
+      const requests = Number(text.match(/(\d+) requests in/)?.[1] ?? 0);
+      const non2xx = Number(text.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+      const socket = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+      const socketErrors = socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+      resolve({ text, requests, non2xx, socketErrors });
+    });
+  });
+}
+
+describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk is not installed (scripts/setup installs it)' }) }, () => {
+  test('ten reloads under load: no failed request, no dropped connection, sessions kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-reload-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'iam-jwts.yaml');
+    copyFileSync(join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'), file);
+    const original = readFileSync(file, 'utf8');
+    assert.match(original, /description: List JWTs\n/);
+    const sim = await startSim();
+    const restPort = await freePort();
+    const mcpPort = await freePort();
+    const served = await runCapstan(
+      [
+        dir,
+        '--watch',
+        '--base-uri',
+        `iam-jwts=${sim}`,
+        '--port',
+        `iam-jwts-rest=${restPort}`,
+        '--port',
+        `iam-jwts-mcp=${mcpPort}`,
+        '--no-access-log',
+        '--threads',
+        '1',
+      ],
+      { ports: [restPort, mcpPort], env: { SCALEWAY_API_KEY: TOKEN } },
+    );
+
+    // An MCP session opened before the reloads, with its GET stream for notifications.
+    const client = await connectMcp(`http://127.0.0.1:${mcpPort}/mcp`);
+    assert.equal(client.getServerCapabilities()?.tools?.listChanged, true);
+    const { ToolListChangedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      listChanged += 1;
+    });
+    await sleep(200); // the SDK opens the GET stream after initialization
+
+    const load = runWrk(
+      `http://127.0.0.1:${restPort}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}&page_size=20`,
+      7,
+    );
+    await sleep(500);
+    for (let i = 1; i <= 10; i++) {
+      if (i % 2) {
+        served.child.kill('SIGHUP');
+      } else {
+        // A file change, seen by inotify: the tool's description says which reload it was.
+        writeFileSync(file, original.replaceAll('description: List JWTs\n', `description: List JWTs (reload ${i})\n`));
+      }
+      await sleep(450);
+      if (i === 5) {
+        // An invalid file in the watched directory: the reload fails, the old set keeps serving.
+        writeFileSync(join(dir, 'broken.yaml'), 'naftiko: [\n');
+        await sleep(450);
+        rmSync(join(dir, 'broken.yaml'));
+        await sleep(450);
+      }
+    }
+    const result = await load;
+    assert.ok(result.requests > 1000, result.text);
+    assert.equal(result.non2xx, 0, result.text);
+    assert.equal(result.socketErrors, 0, result.text);
+
+    const stdout = served.stdout.join('\n');
+    const stderr = served.stderr.join('\n');
+    const reloads = served.stdout.filter((l) => /^capstan: reloaded \((SIGHUP|a file changed)\)/.test(l));
+    assert.ok(reloads.length >= 11, `${reloads.length} reloads:\n${stdout}\n${stderr}`); // 10 + the removal of broken.yaml
+    assert.match(stderr, /broken\.yaml:2:1: error: /);
+    assert.match(stderr, /capstan: reload \(a file changed\) failed; still serving the previous set of 1 capabilities/);
+
+    // The session opened before the reloads still works, and sees the last description.
+    const tools = await client.listTools();
+    assert.equal(tools.tools.find((t) => t.name === 'list-jwts').description, 'List JWTs (reload 10)');
+    const call = await client.callTool({ name: 'list-jwts', arguments: { audience_id: AUDIENCE, page_size: 1 } });
+    assert.notEqual(call.isError, true, call.content?.[0]?.text);
+    assert.ok(listChanged >= 10, `${listChanged} notifications/tools/list_changed`);
+  });
+});
