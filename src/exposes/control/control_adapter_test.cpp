@@ -1,0 +1,130 @@
+#include "exposes/control/control_adapter.hpp"
+
+#include <atomic>
+
+#include <gtest/gtest.h>
+
+#include "exposes/server/host.hpp"
+#include "http/testing/test_client.hpp"
+
+namespace capstan::control {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Served {
+  explicit Served(std::shared_ptr<exposes::Endpoint> endpoint) : host(Options()) {
+    host.Add("127.0.0.1", 0, std::move(endpoint));
+    EXPECT_TRUE(host.Start());
+    port = host.bound().at(0).port;
+  }
+  ~Served() { host.Stop(1s); }
+  static exposes::HostOptions Options() {
+    exposes::HostOptions o;
+    o.threads = 1;
+    o.access_log = false;
+    return o;
+  }
+  exposes::Host host;
+  std::uint16_t port = 0;
+};
+
+struct Fake {
+  std::atomic<bool> ready{true};
+  std::atomic<int> reloads{0};
+  std::atomic<bool> reload_fails{false};
+  std::shared_ptr<ControlHooks> Hooks() {
+    auto hooks = std::make_shared<ControlHooks>();
+    hooks->info = [] { return json::object{{"version", "0.1.0"}}; };
+    hooks->status = [] { return json::object{{"capabilities", json::array{"a.yaml"}}}; };
+    hooks->not_ready = [this] {
+      return ready ? std::vector<std::string>{} : std::vector<std::string>{"stopping"};
+    };
+    hooks->reload = [this]() -> core::Result<json::object> {
+      if (reload_fails) return core::Fail(core::ErrorCode::kInvalidArgument, "a.yaml:1:1: bad");
+      return json::object{{"reloaded", ++reloads}};
+    };
+    hooks->validate = []() -> core::Result<json::object> { return json::object{{"valid", true}}; };
+    return hooks;
+  }
+};
+
+TEST(ControlAdapter, ProbesStatusReloadAndValidate) {
+  Fake fake;
+  auto adapter = MakeControlAdapter(nullptr, std::nullopt, ControlEndpoints::All(), fake.Hooks());
+  ASSERT_TRUE(adapter);
+  Served served(*adapter);
+  http::TestClient client(served.port);
+  auto send = [&](std::string_view method, std::string_view path) {
+    auto r = client.Send(method, path);
+    EXPECT_TRUE(r);
+    return r ? std::to_string(r->status) + " " + r->body : std::string("error");
+  };
+  EXPECT_EQ(send("GET", "/health/live"), R"(200 {"status":"UP"})");
+  EXPECT_EQ(send("GET", "/health/ready"), R"(200 {"status":"UP"})");
+  fake.ready = false;
+  EXPECT_EQ(send("GET", "/health/ready"), R"(503 {"status":"DEGRADED","reasons":["stopping"]})");
+  EXPECT_EQ(send("GET", "/info"), R"(200 {"version":"0.1.0"})");
+  EXPECT_EQ(send("GET", "/status"), R"(200 {"capabilities":["a.yaml"]})");
+  EXPECT_EQ(send("POST", "/config/reload"), R"(200 {"reloaded":1})");
+  fake.reload_fails = true;
+  EXPECT_EQ(send("POST", "/config/reload"),
+            R"(422 {"type":"reload_failed","message":"a.yaml:1:1: bad"})");
+  EXPECT_EQ(send("POST", "/config/validate"), R"(200 {"valid":true})");
+  // GET on a POST endpoint and POST on a probe: 405 with Allow.
+  auto r = client.Send("GET", "/config/reload");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->headers.Get("Allow").value_or(""), "POST");
+  EXPECT_EQ(send("POST", "/health/live").substr(0, 3), "405");
+  // A page of another origin cannot trigger a reload; a loopback one can.
+  http::Headers cross;
+  cross.Set("Origin", "https://evil.example");
+  auto refused = client.Send("POST", "/config/reload", cross);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  cross.Set("Origin", "http://localhost:3000");
+  auto local = client.Send("POST", "/config/validate", cross);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+  EXPECT_EQ(send("GET", "/nope").substr(0, 3), "404");
+}
+
+TEST(ControlAdapter, ManagementBlockChoosesTheEndpointsAndAuthenticationGuardsAllButProbes) {
+  Fake fake;
+  spec::ControlManagement m;
+  m.info = true;  // reload and validate stay off
+  spec::AuthBearer bearer;
+  bearer.token = "s3cret";
+  std::optional<spec::Authentication> auth = spec::Authentication{bearer};
+  auto adapter = MakeControlAdapter(nullptr, auth, ControlEndpoints::From(m), fake.Hooks());
+  ASSERT_TRUE(adapter) << adapter.error().message;
+  EXPECT_TRUE((*adapter)->Matches("/status"));
+  EXPECT_FALSE((*adapter)->Matches("/config/reload"));
+  Served served(*adapter);
+  http::TestClient client(served.port);
+  auto live = client.Send("GET", "/health/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);  // probes need no credentials
+  auto anonymous = client.Send("GET", "/status");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  http::Headers h;
+  h.Set("Authorization", "Bearer s3cret");
+  auto allowed = client.Send("GET", "/status", h);
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+  auto off = client.Send("POST", "/config/reload", h);
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->status, 404);
+  EXPECT_EQ(fake.reloads, 0);
+  // No management block: the probes only.
+  auto plain =
+      MakeControlAdapter(nullptr, std::nullopt, ControlEndpoints::From(std::nullopt), fake.Hooks());
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE((*plain)->Matches("/health/ready"));
+  EXPECT_FALSE((*plain)->Matches("/status"));
+}
+
+}  // namespace
+}  // namespace capstan::control
