@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json.hpp"
+
 namespace capstan::cli {
 
 // Exit codes shared by every command.
@@ -32,5 +34,8 @@ struct VersionArgs {
 // `capstan version [--format text|json]`: the release, the commit of the build ("-dirty" when
 // built from changed files), compiler, Boost and OpenSSL versions, event backend, sanitizers.
 int RunVersion(const VersionArgs& args, std::ostream& out, std::ostream& err);
+
+// What `capstan version --format json` prints, as an object (also the control adapter's /info).
+[[nodiscard]] core::json::object BuildInfo();
 
 }  // namespace capstan::cli

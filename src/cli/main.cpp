@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
+  serve
+      ->add_option("--control-port", serve_args.control_port,
+                   "Serve the control adapter (health, status, info, reload, validate) on this "
+                   "port; 0 = ephemeral. Also moves a control adapter a file declares")
+      ->check(CLI::Range(0, 65535));
   serve->add_flag("--watch", serve_args.watch,
                   "Reload when a loaded file, or a YAML file of a directory argument, changes "
                   "(inotify; SIGHUP always reloads)");

@@ -20,10 +20,12 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <malloc.h>
+#include <openssl/evp.h>
 #include <sys/resource.h>
 
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
+#include "exposes/control/control_adapter.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/mcp/merge.hpp"
 #include "exposes/rest/rest_adapter.hpp"
@@ -37,6 +39,7 @@
 namespace capstan::cli {
 
 namespace asio = boost::asio;
+namespace json = core::json;
 
 namespace {
 
@@ -222,7 +225,25 @@ struct LoadedCapability {
   std::shared_ptr<const runtime::Runtime> runtime;
   std::string errors;         // the file's diagnostics, printed in file order
   std::string runtime_error;  // why its runtime could not be built
+  std::string sha256;         // of the file's bytes, for /status
 };
+
+// Hex SHA-256 of a file's bytes ("" when it cannot be read).
+std::string FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
+}
 
 // Loads and builds every file on a few threads: parsing, schema checks and compiling the
 // operations are independent per file (82 files in well under a second).
@@ -237,6 +258,7 @@ std::vector<LoadedCapability> LoadAll(const std::vector<std::string>& files,
     for (std::size_t i = next++; i < files.size(); i = next++) {
       LoadedCapability& out = loaded[i];
       out.file = files[i];
+      out.sha256 = FileSha256(files[i]);
       std::ostringstream errors;
       out.capability = LoadOrReport(files[i], errors);
       if (out.capability) {
@@ -360,6 +382,16 @@ struct ServeContext {
   mcp::MountOptions mount;
   std::map<std::pair<std::string, std::uint16_t>, std::shared_ptr<mcp::SessionStores>> stores;
   std::unique_ptr<mcp::ConformanceFixtures> fixtures;
+  // The control adapter's view of the process (hooks set up by RunServe).
+  std::shared_ptr<control::ControlHooks> control_hooks = std::make_shared<control::ControlHooks>();
+  std::mutex mu;  // one reload or validation at a time; guards what /status reads
+  exposes::Host* host = nullptr;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::size_t reloads_ok = 0;
+  std::size_t reloads_failed = 0;
+  std::string last_reload_error;
+  std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
 };
 
 // One set of capabilities loaded and built into endpoints, at start-up or at a reload.
@@ -440,6 +472,7 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
   // MCP adapters by listener, in file order: those sharing address:port become one endpoint.
   std::vector<std::pair<std::pair<std::string, std::uint16_t>, std::vector<mcp::AdapterSource>>>
       mcp_groups;
+  std::string control_file;  // the file that declares the control adapter
   for (const LoadedCapability& l : set.loaded) {
     const std::string& file = l.file;
     const auto& rt = l.runtime;
@@ -493,11 +526,44 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
         }
         group->second.push_back(mcp::AdapterSource{rt, mcp_spec, file});
         ++set.served;
+      } else if (const auto* ctl = std::get_if<spec::ExposesControl>(&exposes)) {
+        if (!control_file.empty()) {
+          err << "capstan: two control adapters (" << control_file << " and " << file
+              << "); a process has one\n";
+          return kExitInvalid;
+        }
+        control_file = file;
+        ns = "control";  // the name --port and CAPSTAN_PORT_ use
+        auto adapter = control::MakeControlAdapter(rt.get(), ctl->authentication,
+                                                   control::ControlEndpoints::From(ctl->management),
+                                                   ctx.control_hooks);
+        if (!adapter) {
+          err << "capstan: " << file << ": " << adapter.error().message << "\n";
+          return kExitInvalid;
+        }
+        std::string address = !ctx.address_override.empty() ? ctx.address_override
+                                                            : ctl->address.value_or("127.0.0.1");
+        if (address == "localhost") address = "127.0.0.1";
+        std::uint16_t port = args.control_port >= 0 ? static_cast<std::uint16_t>(args.control_port)
+                                                    : port_for(ctl->port);
+        set.registrations.push_back({address, port, std::move(*adapter)});
       } else {
         err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
             << "' is not served yet by this build\n";
       }
     }
+  }
+  if (control_file.empty() && args.control_port >= 0 && !args.stdio) {
+    // --control-port without a control adapter in the files: one with every endpoint group.
+    auto adapter = control::MakeControlAdapter(nullptr, std::nullopt,
+                                               control::ControlEndpoints::All(), ctx.control_hooks);
+    if (!adapter) {
+      err << "capstan: " << adapter.error().message << "\n";
+      return kExitInvalid;
+    }
+    set.registrations.push_back({ctx.address_override.empty() ? "127.0.0.1" : ctx.address_override,
+                                 static_cast<std::uint16_t>(args.control_port),
+                                 std::move(*adapter)});
   }
   mcp::MountReport report;
   for (auto& [listener, sources] : mcp_groups) {
@@ -590,8 +656,9 @@ void Announce(const exposes::Host& host, std::ostream& announce) {
 
 // A hot reload: the new set is loaded and built beside the serving one, and replaces it only
 // when every file loads and every listener can take it; otherwise the old set keeps serving.
-void Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current, std::string_view why,
-            std::ostream& out, std::ostream& err) {
+core::Result<json::object> Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current,
+                                  std::string_view why, std::ostream& out, std::ostream& err) {
+  std::lock_guard lock(ctx.mu);
   auto began = std::chrono::steady_clock::now();
   ServingSet next;
   std::ostringstream log;
@@ -611,7 +678,11 @@ void Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current, std::st
     err << log.str() << "capstan: reload (" << why << ") failed; still serving the previous set of "
         << current.loaded.size() << " capabilities\n";
     err.flush();
-    return;
+    ++ctx.reloads_failed;
+    ctx.last_reload_error = log.str();
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      log.str() + "still serving the previous set of " +
+                          std::to_string(current.loaded.size()) + " capabilities");
   }
   err << log.str();
   current = std::move(next);  // the old set lives on in the requests still using it
@@ -623,6 +694,83 @@ void Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current, std::st
   out << "capstan: reloaded (" << why << ") " << current.loaded.size() << " capabilities, "
       << current.adapters() << " adapters, in " << ms.count() << " ms\n";
   Announce(host, out);
+  ++ctx.reloads_ok;
+  ctx.last_reload_error.clear();
+  return json::object{{"reloaded", true},
+                      {"capabilities", current.loaded.size()},
+                      {"adapters", current.adapters()},
+                      {"ms", ms.count()}};
+}
+
+// The control adapter's hooks over this process (ctx.mu guards what they read).
+void SetUpControlHooks(ServeContext& ctx, ServingSet& current, std::ostream& out,
+                       std::ostream& err) {
+  control::ControlHooks& hooks = *ctx.control_hooks;
+  hooks.info = [&ctx] {
+    json::object info = BuildInfo();
+    info["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - ctx.began)
+                           .count();
+    return info;
+  };
+  hooks.not_ready = [&ctx] {
+    std::vector<std::string> reasons;
+    if (ctx.stopping) reasons.emplace_back("stopping: a signal asked the process to stop");
+    if (!ctx.started) reasons.emplace_back("starting: the listeners are not all open yet");
+    return reasons;
+  };
+  hooks.status = [&ctx, &current] {
+    std::lock_guard lock(ctx.mu);
+    json::array capabilities;
+    for (const LoadedCapability& l : current.loaded) {
+      json::array adapters;
+      if (l.capability && l.capability->capability) {
+        for (const spec::Exposes& e : l.capability->capability->exposes) {
+          std::string name(spec::ExposesTypeName(e));
+          std::string_view ns = spec::ExposesNamespace(e);
+          adapters.emplace_back(ns.empty() ? name : name + " " + std::string(ns));
+        }
+      }
+      capabilities.emplace_back(
+          json::object{{"file", l.file}, {"sha256", l.sha256}, {"adapters", std::move(adapters)}});
+    }
+    json::array listeners;
+    if (ctx.host != nullptr) {
+      for (const exposes::BoundListener& b : ctx.host->bound()) {
+        json::array endpoints;
+        for (const std::string& e : b.endpoints) endpoints.emplace_back(e);
+        listeners.emplace_back(json::object{
+            {"address", b.address}, {"port", b.port}, {"endpoints", std::move(endpoints)}});
+      }
+    }
+    json::object reloads{{"succeeded", ctx.reloads_ok}, {"failed", ctx.reloads_failed}};
+    if (!ctx.last_reload_error.empty()) reloads["last_error"] = ctx.last_reload_error;
+    return json::object{{"status", ctx.stopping ? "STOPPING" : "UP"},
+                        {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::steady_clock::now() - ctx.began)
+                                         .count()},
+                        {"capabilities", std::move(capabilities)},
+                        {"listeners", std::move(listeners)},
+                        {"reloads", std::move(reloads)}};
+  };
+  hooks.reload = [&ctx, &current, &out, &err]() -> core::Result<json::object> {
+    if (ctx.host == nullptr || !ctx.started) {
+      return core::Fail(core::ErrorCode::kUnavailable, "not serving yet");
+    }
+    return Reload(ctx, *ctx.host, current, "control adapter", out, err);
+  };
+  hooks.validate = [&ctx]() -> core::Result<json::object> {
+    std::lock_guard lock(ctx.mu);
+    ServingSet dry;
+    std::ostringstream log;
+    if (BuildServingSet(ctx, dry, log) != kExitOk) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, log.str());
+    }
+    return json::object{{"valid", true},
+                        {"capabilities", dry.loaded.size()},
+                        {"adapters", dry.adapters()},
+                        {"report", log.str()}};
+  };
 }
 
 }  // namespace
@@ -638,12 +786,14 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   ServeContext ctx(args);
   if (int code = PrepareServe(ctx, err); code != kExitOk) return code;
   ServingSet current;
+  SetUpControlHooks(ctx, current, out, err);
   if (int code = BuildServingSet(ctx, current, err); code != kExitOk) return code;
 
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
   host_options.access_log = !args.no_access_log;
   exposes::Host host(host_options);
+  ctx.host = &host;
   for (const exposes::Registration& r : current.registrations) {
     host.Add(r.address, r.port, r.endpoint);
   }
@@ -658,6 +808,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     err << "capstan: " << started.error().message << "\n";
     return kExitInvalid;
   }
+  ctx.started = true;
   Announce(host, announce);
   if (stdio) {
     err << "capstan: mcp adapter '" << current.stdio_adapter->ns << "' serving on stdio\n";
@@ -684,9 +835,10 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
     int sig = exposes::Host::WaitForSignal();
     if (sig == SIGHUP) {
       std::string why = watcher && watcher->TakeChanged() ? "a file changed" : "SIGHUP";
-      Reload(ctx, host, current, why, out, err);
+      (void)Reload(ctx, host, current, why, out, err);
       continue;
     }
+    ctx.stopping = true;
     err << "capstan: signal " << sig << ", stopping gracefully\n";
     break;
   }

@@ -25,7 +25,9 @@ struct ServeArgs {
   std::vector<std::string> ports;  // "NS=PORT"
   unsigned threads = 0;
   bool no_access_log = false;
-  bool watch = false;  // reload when a loaded file (or a file of a directory argument) changes
+  bool watch = false;     // reload when a loaded file (or a file of a directory argument) changes
+  int control_port = -1;  // >= 0: the control adapter's port (one with every endpoint if no file
+                          // declares one); 0 = ephemeral
   // MCP (docs/mcp.md).
   bool stdio = false;                            // serve the MCP adapter over stdin/stdout
   bool mcp_stateless = false;                    // no sessions; GET/DELETE answer 405

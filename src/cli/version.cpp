@@ -47,20 +47,24 @@ std::string Sanitizers() {
 
 }  // namespace
 
+core::json::object BuildInfo() {
+  core::json::object o;
+  o["version"] = CAPSTAN_VERSION;
+  o["commit"] = CAPSTAN_BUILD_COMMIT;
+  o["compiler"] = Compiler();
+  o["boost"] = BoostVersion();
+  o["openssl"] = OpenSSL_version(OPENSSL_VERSION);
+  o["openssl_built_with"] = OPENSSL_VERSION_TEXT;
+  o["event_backend"] = std::string(http::EventBackend());
+  o["sanitizers"] = Sanitizers();
+  return o;
+}
+
 int RunVersion(const VersionArgs& args, std::ostream& out, std::ostream& /*err*/) {
   const std::string openssl_runtime = OpenSSL_version(OPENSSL_VERSION);
   const std::string openssl_built = OPENSSL_VERSION_TEXT;
   if (args.format == "json") {
-    core::json::object o;
-    o["version"] = CAPSTAN_VERSION;
-    o["commit"] = CAPSTAN_BUILD_COMMIT;
-    o["compiler"] = Compiler();
-    o["boost"] = BoostVersion();
-    o["openssl"] = openssl_runtime;
-    o["openssl_built_with"] = openssl_built;
-    o["event_backend"] = std::string(http::EventBackend());
-    o["sanitizers"] = Sanitizers();
-    out << core::SerializeJson(o) << "\n";
+    out << core::SerializeJson(BuildInfo()) << "\n";
     return kExitOk;
   }
   out << "capstan " << CAPSTAN_VERSION << "\n"

@@ -1,6 +1,6 @@
-// Hot reload (issue 15): `capstan serve --watch` of the seed capability against
-// scaleway-iam-sim while wrk keeps 8 keep-alive connections busy; ten reloads (SIGHUP and file
-// changes) and one invalid file during the load. Asserts 0 failed requests and 0 socket errors,
+// Hot reload (issue 15): `capstan serve --watch --control-port` of the seed capability against
+// scaleway-iam-sim while wrk keeps 8 keep-alive connections busy; ten reloads (SIGHUP, file
+// changes and the control adapter's POST /config/reload) and one invalid file during the load. Asserts 0 failed requests and 0 socket errors,
 // that the invalid set never replaced the serving one, and that an MCP SDK client keeps its
 // session and hears notifications/tools/list_changed.
 import assert from 'node:assert/strict';
@@ -62,6 +62,8 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
     const sim = await startSim();
     const restPort = await freePort();
     const mcpPort = await freePort();
+    const controlPort = await freePort();
+    const control = `http://127.0.0.1:${controlPort}`;
     const served = await runCapstan(
       [
         dir,
@@ -72,11 +74,13 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
         `iam-jwts-rest=${restPort}`,
         '--port',
         `iam-jwts-mcp=${mcpPort}`,
+        '--control-port',
+        String(controlPort),
         '--no-access-log',
         '--threads',
         '1',
       ],
-      { ports: [restPort, mcpPort], env: { SCALEWAY_API_KEY: TOKEN } },
+      { ports: [restPort, mcpPort, controlPort], env: { SCALEWAY_API_KEY: TOKEN } },
     );
 
     // An MCP session opened before the reloads, with its GET stream for notifications.
@@ -94,18 +98,33 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
       7,
     );
     await sleep(500);
+    const statusBefore = await (await fetch(`${control}/status`)).json();
+    let lastEdit = 0;
     for (let i = 1; i <= 10; i++) {
-      if (i % 2) {
+      if (i % 3 === 1) {
         served.child.kill('SIGHUP');
+      } else if (i % 3 === 0) {
+        // The control adapter's reload answers with the outcome.
+        const answer = await fetch(`${control}/config/reload`, { method: 'POST' });
+        assert.equal(answer.status, 200, await answer.clone().text());
+        assert.equal((await answer.json()).reloaded, true);
       } else {
         // A file change, seen by inotify: the tool's description says which reload it was.
         writeFileSync(file, original.replaceAll('description: List JWTs\n', `description: List JWTs (reload ${i})\n`));
+        lastEdit = i;
       }
       await sleep(450);
       if (i === 5) {
-        // An invalid file in the watched directory: the reload fails, the old set keeps serving.
+        // An invalid file in the watched directory: the reload fails, the old set keeps serving;
+        // validation and a control reload say why.
         writeFileSync(join(dir, 'broken.yaml'), 'naftiko: [\n');
         await sleep(450);
+        const checked = await fetch(`${control}/config/validate`, { method: 'POST' });
+        assert.equal(checked.status, 422);
+        assert.match((await checked.json()).message, /broken\.yaml:2:1: error: /);
+        const refused = await fetch(`${control}/config/reload`, { method: 'POST' });
+        assert.equal(refused.status, 422);
+        assert.equal((await fetch(`${control}/health/ready`)).status, 200); // still serving
         rmSync(join(dir, 'broken.yaml'));
         await sleep(450);
       }
@@ -117,14 +136,23 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
 
     const stdout = served.stdout.join('\n');
     const stderr = served.stderr.join('\n');
-    const reloads = served.stdout.filter((l) => /^capstan: reloaded \((SIGHUP|a file changed)\)/.test(l));
+    const reloads = served.stdout.filter((l) =>
+      /^capstan: reloaded \((SIGHUP|a file changed|control adapter)\)/.test(l),
+    );
     assert.ok(reloads.length >= 11, `${reloads.length} reloads:\n${stdout}\n${stderr}`); // 10 + the removal of broken.yaml
+    for (const why of ['SIGHUP', 'a file changed', 'control adapter']) {
+      assert.ok(reloads.some((l) => l.includes(`(${why})`)), `no reload by ${why}`);
+    }
+    const status = await (await fetch(`${control}/status`)).json();
+    assert.ok(status.reloads.succeeded >= 11 && status.reloads.failed >= 2, JSON.stringify(status.reloads));
+    assert.equal(status.capabilities.length, 1);
+    assert.notEqual(status.capabilities[0].sha256, statusBefore.capabilities[0].sha256); // the edit
     assert.match(stderr, /broken\.yaml:2:1: error: /);
     assert.match(stderr, /capstan: reload \(a file changed\) failed; still serving the previous set of 1 capabilities/);
 
     // The session opened before the reloads still works, and sees the last description.
     const tools = await client.listTools();
-    assert.equal(tools.tools.find((t) => t.name === 'list-jwts').description, 'List JWTs (reload 10)');
+    assert.equal(tools.tools.find((t) => t.name === 'list-jwts').description, `List JWTs (reload ${lastEdit})`);
     const call = await client.callTool({ name: 'list-jwts', arguments: { audience_id: AUDIENCE, page_size: 1 } });
     assert.notEqual(call.isError, true, call.content?.[0]?.text);
     assert.ok(listChanged >= 10, `${listChanged} notifications/tools/list_changed`);

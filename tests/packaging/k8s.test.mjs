@@ -64,7 +64,12 @@ describe('Kubernetes manifests', opts, () => {
     // The ports the probes and the Service name exist on the container.
     const ports = new Set(container.ports.map((p) => p.name));
     for (const p of byKind.Service.spec.ports) assert.ok(ports.has(p.targetPort), p.targetPort);
-    assert.ok(ports.has(container.readinessProbe.tcpSocket.port));
+    // The probes are the control adapter's, on the port --control-port opens.
+    assert.equal(container.readinessProbe.httpGet.path, '/health/ready');
+    assert.equal(container.livenessProbe.httpGet.path, '/health/live');
+    const control = container.ports.find((p) => p.name === container.readinessProbe.httpGet.port);
+    assert.ok(container.args.includes(`--control-port=${control.containerPort}`));
+    assert.ok(!byKind.Service.spec.ports.some((p) => p.targetPort === control.name));
     // The capabilities volume is the ConfigMap, mounted where the args say, watched.
     const volume = pod.volumes.find((v) => v.configMap);
     assert.equal(volume.configMap.name, byKind.ConfigMap.metadata.name);
