@@ -54,4 +54,23 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err) 
   return errors > 0 ? kExitInvalid : kExitOk;
 }
 
+std::shared_ptr<const spec::Capability> LoadOrReport(const std::string& file, std::ostream& err) {
+  auto loaded = spec::LoadCapability(file);
+  if (!loaded) {
+    err << "capstan: " << loaded.error().message << "\n";
+    return nullptr;
+  }
+  for (const spec::Diagnostic& d : loaded->diagnostics) {
+    if (d.severity == spec::Severity::kError) {
+      err << d.location.file << ":" << d.location.line << ":" << d.location.column
+          << ": error: " << d.message << " [" << d.rule_id << "]\n";
+    }
+  }
+  if (!loaded->ok()) {
+    err << "capstan: " << file << " has errors; run `capstan validate " << file << "`\n";
+    return nullptr;
+  }
+  return loaded->capability;
+}
+
 }  // namespace capstan::cli

@@ -2,11 +2,13 @@
 // and returns the process exit code. main.cpp wires them to CLI11.
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "core/json.hpp"
+#include "spec/capability.hpp"
 
 namespace capstan::cli {
 
@@ -34,6 +36,23 @@ struct VersionArgs {
 // `capstan version [--format text|json]`: the release, the commit of the build ("-dirty" when
 // built from changed files), compiler, Boost and OpenSSL versions, event backend, sanitizers.
 int RunVersion(const VersionArgs& args, std::ostream& out, std::ostream& err);
+
+// Loads and validates a capability, printing its errors to `err`; null when it has any.
+[[nodiscard]] std::shared_ptr<const spec::Capability> LoadOrReport(const std::string& file,
+                                                                   std::ostream& err);
+
+struct DescribeArgs {
+  std::vector<std::string> files;
+  std::string adapter;  // NS of the adapter; empty: the only one
+  std::string server;   // openapi: servers[0].url
+};
+
+// `capstan openapi FILE [--adapter NS] [--server URL]`: the OpenAPI 3.1 document of a REST
+// adapter, as JSON on `out`. No secret is read: bound variables are placeholders.
+int RunOpenApi(const DescribeArgs& args, std::ostream& out, std::ostream& err);
+// `capstan tools FILE... [--adapter NS]`: every MCP adapter's tools (the tools/list entries)
+// as {"adapters":[{"namespace","file","tools":[...]}]}.
+int RunTools(const DescribeArgs& args, std::ostream& out, std::ostream& err);
 
 // What `capstan version --format json` prints, as an object (also the control adapter's /info).
 [[nodiscard]] core::json::object BuildInfo();

@@ -121,6 +121,20 @@ int main(int argc, char** argv) {
                    "Capability file (default: the one in ./capabilities consuming NAMESPACE)");
   add_runtime_options(call, call_args.runtime);
 
+  capstan::cli::DescribeArgs openapi_args;
+  CLI::App* openapi = app.add_subcommand(
+      "openapi", "Print the OpenAPI 3.1 document of a capability's REST adapter (JSON)");
+  openapi->add_option("file", openapi_args.files, "Capability file")->required()->expected(1);
+  openapi->add_option("--adapter", openapi_args.adapter, "The REST adapter's namespace");
+  openapi->add_option("--server", openapi_args.server,
+                      "servers[0].url (default: http://<address>:<port> of the adapter)");
+  capstan::cli::DescribeArgs tools_args;
+  CLI::App* tools = app.add_subcommand(
+      "tools",
+      "Print the MCP tools (name, title, annotations, inputSchema) of capabilities (JSON)");
+  tools->add_option("files", tools_args.files, "Capability files")->required();
+  tools->add_option("--adapter", tools_args.adapter, "Only this MCP adapter's tools");
+
   capstan::cli::VersionArgs version_args;
   CLI::App* version = app.add_subcommand(
       "version", "Print the release, commit, compiler, library versions and event backend");
@@ -140,6 +154,8 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return capstan::cli::RunServe(serve_args, std::cout, std::cerr);
   if (call->parsed()) return capstan::cli::RunCall(call_args, std::cout, std::cerr);
   if (version->parsed()) return capstan::cli::RunVersion(version_args, std::cout, std::cerr);
+  if (openapi->parsed()) return capstan::cli::RunOpenApi(openapi_args, std::cout, std::cerr);
+  if (tools->parsed()) return capstan::cli::RunTools(tools_args, std::cout, std::cerr);
   std::cout << app.help();
   return 0;
 }

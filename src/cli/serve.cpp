@@ -61,26 +61,6 @@ std::string EnvSuffix(std::string_view ns) {
   return out;
 }
 
-// Loads a capability, printing its diagnostics; returns null on errors.
-std::shared_ptr<const spec::Capability> LoadOrReport(const std::string& file, std::ostream& err) {
-  auto loaded = spec::LoadCapability(file);
-  if (!loaded) {
-    err << "capstan: " << loaded.error().message << "\n";
-    return nullptr;
-  }
-  for (const spec::Diagnostic& d : loaded->diagnostics) {
-    if (d.severity == spec::Severity::kError) {
-      err << d.location.file << ":" << d.location.line << ":" << d.location.column
-          << ": error: " << d.message << " [" << d.rule_id << "]\n";
-    }
-  }
-  if (!loaded->ok()) {
-    err << "capstan: " << file << " has errors; run `capstan validate " << file << "`\n";
-    return nullptr;
-  }
-  return loaded->capability;
-}
-
 void SetTotalTimeout(consumes::UpstreamLimits& limits, long long ms) {
   limits.total_timeout = std::chrono::milliseconds(ms);
   limits.read_timeout = std::min(limits.read_timeout, limits.total_timeout);

@@ -34,6 +34,8 @@ struct Segment {
 
 struct MethodEntry {
   std::string method;
+  std::string name;         // the operation's, for descriptions (OpenAPI operationId)
+  std::string description;  // description, else label
   std::shared_ptr<const runtime::Invocation> invocation;
   // Compiled `pattern`s and `$.` body extractors per input, aligned with invocation->inputs().
   std::vector<std::shared_ptr<const RE2>> patterns;
@@ -190,6 +192,8 @@ class RestAdapterImpl final : public exposes::Endpoint {
         if (!invocation) return Fail(std::move(invocation).error());
         MethodEntry entry;
         entry.method = method;
+        entry.name = op.name.value_or("");
+        entry.description = op.description ? *op.description : op.label.value_or("");
         entry.invocation = std::move(*invocation);
         for (const runtime::InputSpec& in : entry.invocation->inputs()) {
           std::shared_ptr<const RE2> pattern;
@@ -227,6 +231,17 @@ class RestAdapterImpl final : public exposes::Endpoint {
   }
 
   std::string Describe() const override { return "rest adapter '" + ns_ + "'"; }
+
+  std::vector<RestOperationInfo> Operations() const {
+    std::vector<RestOperationInfo> out;
+    for (const Route& r : routes_) {
+      for (const MethodEntry& m : r.methods) {
+        out.push_back(RestOperationInfo{r.path, m.method, m.name, m.description, m.invocation,
+                                        r.forward != nullptr});
+      }
+    }
+    return out;
+  }
 
   std::vector<exposes::ClaimedPath> Claims() const override {
     std::vector<exposes::ClaimedPath> out;
@@ -715,6 +730,13 @@ core::Result<std::shared_ptr<exposes::Endpoint>> MakeRestAdapter(
   auto adapter = std::make_shared<RestAdapterImpl>(std::move(runtime), spec.ns);
   CAPSTAN_RETURN_IF_ERROR(adapter->Build(spec));
   return std::shared_ptr<exposes::Endpoint>(std::move(adapter));
+}
+
+core::Result<std::vector<RestOperationInfo>> DescribeRestAdapter(
+    std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesRest& spec) {
+  RestAdapterImpl adapter(std::move(runtime), spec.ns);
+  CAPSTAN_RETURN_IF_ERROR(adapter.Build(spec));
+  return adapter.Operations();
 }
 
 }  // namespace capstan::rest

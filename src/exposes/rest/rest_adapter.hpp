@@ -22,4 +22,18 @@ class RestAdapter;
 [[nodiscard]] core::Result<std::shared_ptr<exposes::Endpoint>> MakeRestAdapter(
     std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesRest& spec);
 
+// One compiled operation of a REST adapter, as it is served (for OpenAPI export).
+struct RestOperationInfo {
+  std::string path;  // the resource path as written ("/v1/jwts/{jti}" or "{{jti}}")
+  std::string method;
+  std::string name;
+  std::string description;
+  std::shared_ptr<const runtime::Invocation> invocation;  // inputs() are the served inputs
+  bool forward = false;                                   // the resource also proxies other methods
+};
+
+// Compiles the adapter as MakeRestAdapter does and lists its operations in declaration order.
+[[nodiscard]] core::Result<std::vector<RestOperationInfo>> DescribeRestAdapter(
+    std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesRest& spec);
+
 }  // namespace capstan::rest
