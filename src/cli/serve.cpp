@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -21,7 +22,10 @@
 #include <glob.h>
 #include <malloc.h>
 #include <openssl/evp.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
@@ -382,6 +386,7 @@ struct ServingSet {
   std::shared_ptr<const runtime::Runtime> stdio_runtime;
   const spec::ExposesMcp* stdio_adapter = nullptr;
   std::size_t served = 0;
+  bool has_control = false;
   std::size_t adapters() const { return registrations.size() + (stdio_adapter ? 1 : 0); }
 };
 
@@ -514,9 +519,9 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
         }
         control_file = file;
         ns = "control";  // the name --port and CAPSTAN_PORT_ use
-        auto adapter = control::MakeControlAdapter(rt.get(), ctl->authentication,
-                                                   control::ControlEndpoints::From(ctl->management),
-                                                   ctx.control_hooks);
+        auto adapter =
+            control::MakeControlAdapter(rt.get(), ctl->authentication,
+                                        control::ControlEndpoints::From(*ctl), ctx.control_hooks);
         if (!adapter) {
           err << "capstan: " << file << ": " << adapter.error().message << "\n";
           return kExitInvalid;
@@ -527,6 +532,7 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
         std::uint16_t port = args.control_port >= 0 ? static_cast<std::uint16_t>(args.control_port)
                                                     : port_for(ctl->port);
         set.registrations.push_back({address, port, std::move(*adapter)});
+        set.has_control = true;
       } else {
         err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
             << "' is not served yet by this build\n";
@@ -544,6 +550,7 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
     set.registrations.push_back({ctx.address_override.empty() ? "127.0.0.1" : ctx.address_override,
                                  static_cast<std::uint16_t>(args.control_port),
                                  std::move(*adapter)});
+    set.has_control = true;
   }
   mcp::MountReport report;
   for (auto& [listener, sources] : mcp_groups) {
@@ -682,6 +689,138 @@ core::Result<json::object> Reload(ServeContext& ctx, exposes::Host& host, Servin
                       {"ms", ms.count()}};
 }
 
+// Resident set size and open file descriptors of this process, from /proc (0 when unreadable).
+std::pair<double, double> ProcessResources() {
+  double rss = 0;
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0;
+  double pages_resident = 0;
+  if (statm >> pages_total >> pages_resident) {
+    rss = pages_resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  }
+  double fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  return {rss, fds};
+}
+
+// GET /metrics: the request series of exposes::Metrics and the process's gauges, in the
+// Prometheus text format (prometheus-cpp's serializer).
+std::string MetricsText(ServeContext& ctx) {
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  std::vector<MetricFamily> families;
+  families.reserve(16);  // the references below stay valid
+  auto family = [&](std::string name, std::string help, MetricType type) -> MetricFamily& {
+    families.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
+    return families.back();
+  };
+  auto labels = [](const exposes::SeriesTotals& t) {
+    std::vector<ClientMetric::Label> out{{"adapter", t.adapter}};
+    if (!t.operation.empty()) out.push_back({"operation", t.operation});
+    return out;
+  };
+  auto histogram = [](const auto& buckets, double seconds, std::uint64_t count) {
+    ClientMetric m;
+    std::uint64_t cumulative = 0;
+    for (std::size_t k = 0; k < exposes::kDurationBuckets.size(); ++k) {
+      cumulative += buckets[k];
+      m.histogram.bucket.push_back({cumulative, exposes::kDurationBuckets[k]});
+    }
+    m.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = count;
+    m.histogram.sample_sum = seconds;
+    return m;
+  };
+  static constexpr const char* kClasses[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  std::vector<exposes::SeriesTotals> series = exposes::Metrics::Instance().Snapshot();
+  MetricFamily& requests =
+      family("capstan_requests_total", "Answers by adapter, operation or tool, and status class",
+             MetricType::Counter);
+  MetricFamily& duration = family("capstan_request_duration_seconds",
+                                  "Time from the request to the answer", MetricType::Histogram);
+  MetricFamily& upstream =
+      family("capstan_upstream_responses_total",
+             "Upstream answers behind the answers, by status class", MetricType::Counter);
+  MetricFamily& failures =
+      family("capstan_upstream_failures_total",
+             "Answers with no usable upstream answer (unreachable, timeout, invalid answer)",
+             MetricType::Counter);
+  MetricFamily& upstream_duration =
+      family("capstan_upstream_duration_seconds", "Time the upstream took", MetricType::Histogram);
+  for (const exposes::SeriesTotals& t : series) {
+    if (t.count == 0) continue;  // a tool nobody called
+    for (std::size_t k = 0; k < t.by_class.size(); ++k) {
+      if (t.by_class[k] == 0) continue;
+      ClientMetric m;
+      m.label = labels(t);
+      m.label.push_back({"code", kClasses[k]});
+      m.counter.value = static_cast<double>(t.by_class[k]);
+      requests.metric.push_back(std::move(m));
+    }
+    ClientMetric d = histogram(t.buckets, t.seconds, t.count);
+    d.label = labels(t);
+    duration.metric.push_back(std::move(d));
+    for (std::size_t k = 0; k < t.upstream_by_class.size(); ++k) {
+      if (t.upstream_by_class[k] == 0) continue;
+      ClientMetric m;
+      m.label = labels(t);
+      m.label.push_back({"code", kClasses[k]});
+      m.counter.value = static_cast<double>(t.upstream_by_class[k]);
+      upstream.metric.push_back(std::move(m));
+    }
+    if (t.upstream_failures != 0) {
+      ClientMetric m;
+      m.label = labels(t);
+      m.counter.value = static_cast<double>(t.upstream_failures);
+      failures.metric.push_back(std::move(m));
+    }
+    if (t.upstream_count != 0) {
+      ClientMetric u = histogram(t.upstream_buckets, t.upstream_seconds, t.upstream_count);
+      u.label = labels(t);
+      upstream_duration.metric.push_back(std::move(u));
+    }
+  }
+  auto gauge = [&](std::string name, std::string help, double value) {
+    ClientMetric m;
+    m.gauge.value = value;
+    family(std::move(name), std::move(help), MetricType::Gauge).metric.push_back(std::move(m));
+  };
+  double sessions = 0;
+  std::size_t reloads_ok = 0;
+  std::size_t reloads_failed = 0;
+  {
+    std::lock_guard lock(ctx.mu);
+    for (const auto& [listener, stores] : ctx.stores) {
+      sessions += static_cast<double>(stores->Count());
+    }
+    reloads_ok = ctx.reloads_ok;
+    reloads_failed = ctx.reloads_failed;
+  }
+  gauge("capstan_mcp_sessions", "Live MCP sessions", sessions);
+  auto [rss, fds] = ProcessResources();
+  gauge("capstan_process_resident_memory_bytes", "Resident set size", rss);
+  gauge("capstan_process_open_fds", "Open file descriptors", fds);
+  gauge("capstan_process_uptime_seconds", "Seconds since start",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.began).count());
+  MetricFamily& reloads =
+      family("capstan_reloads_total", "Hot reloads by outcome", MetricType::Counter);
+  for (auto [outcome, n] : {std::pair<const char*, std::size_t>{"succeeded", reloads_ok},
+                            std::pair<const char*, std::size_t>{"failed", reloads_failed}}) {
+    ClientMetric m;
+    m.label = {{"outcome", outcome}};
+    m.counter.value = static_cast<double>(n);
+    reloads.metric.push_back(std::move(m));
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
 // The control adapter's hooks over this process (ctx.mu guards what they read).
 void SetUpControlHooks(ServeContext& ctx, ServingSet& current, std::ostream& out,
                        std::ostream& err) {
@@ -739,6 +878,7 @@ void SetUpControlHooks(ServeContext& ctx, ServingSet& current, std::ostream& out
     }
     return Reload(ctx, *ctx.host, current, "control adapter", out, err);
   };
+  hooks.metrics = [&ctx] { return MetricsText(ctx); };
   hooks.validate = [&ctx]() -> core::Result<json::object> {
     std::lock_guard lock(ctx.mu);
     ServingSet dry;
@@ -772,6 +912,8 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
   host_options.access_log = !args.no_access_log;
+  // Answers are counted only when a control adapter can show them (its /metrics).
+  if (current.has_control) host_options.metrics = &exposes::Metrics::Instance();
   exposes::Host host(host_options);
   ctx.host = &host;
   for (const exposes::Registration& r : current.registrations) {

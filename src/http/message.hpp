@@ -73,6 +73,9 @@ struct Response {
   // Detail for the access log (for example the upstream status); never sent to the client.
   int upstream_status = 0;
   std::chrono::microseconds upstream_time{0};
+  // The metrics series (exposes::Metrics) of the operation or tool that answered; 0: the
+  // endpoint's own.
+  std::uint32_t metric_series = 0;
 };
 
 // Writes chunks of a streamed response. Implemented by the server per connection.

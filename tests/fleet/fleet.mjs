@@ -253,3 +253,18 @@ export async function listAllTools(client) {
   } while (cursor);
   return tools;
 }
+
+// scaleway-iam-sim on an ephemeral port; resolves with its base URL.
+export function startSim() {
+  const child = spawn(join(binDir, 'scaleway-iam-sim'), ['--port', '0', '--threads', '1', '--no-access-log'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(async () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`scaleway-iam-sim exited (${code})`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = line.match(/^listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+  });
+}

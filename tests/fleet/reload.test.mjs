@@ -8,11 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { binDir, cleanup, connectMcp, freePort, opts, repoRoot, runCapstan } from './fleet.mjs';
+import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startSim } from './fleet.mjs';
 
 const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
 const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
@@ -20,20 +19,6 @@ const wrkFound = spawnSync('wrk', ['--version']).error === undefined;
 
 after(cleanup);
 
-// scaleway-iam-sim on an ephemeral port; resolves with its base URL.
-function startSim() {
-  const child = spawn(join(binDir, 'scaleway-iam-sim'), ['--port', '0', '--threads', '1', '--no-access-log'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  after(() => child.kill('SIGTERM'));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`scaleway-iam-sim exited (${code})`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = line.match(/^listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-  });
-}
 
 // wrk's totals: requests, non-2xx/3xx answers, socket errors (connect, read, write, timeout).
 function runWrk(url, seconds) {

@@ -28,6 +28,7 @@ class ControlAdapter final : public exposes::Endpoint {
     add(endpoints_.info, "/config", "GET");
     add(endpoints_.reload, "/config/reload", "POST");
     add(endpoints_.validate, "/config/validate", "POST");
+    add(endpoints_.metrics, "/metrics", "GET");
   }
 
   std::string Describe() const override { return "control adapter"; }
@@ -67,6 +68,10 @@ class ControlAdapter final : public exposes::Endpoint {
     }
     if (auto denied = auth_.Check(request)) co_return std::move(*denied);
     if (path == "/info") co_return Json(200, hooks_->info ? hooks_->info() : json::object());
+    if (path == "/metrics") {
+      co_return http::MakeResponse(200, hooks_->metrics ? hooks_->metrics() : std::string(),
+                                   "text/plain; version=0.0.4; charset=utf-8");
+    }
     if (path == "/status" || path == "/config") {
       co_return Json(200, hooks_->status ? hooks_->status() : json::object());
     }
@@ -102,9 +107,13 @@ class ControlAdapter final : public exposes::Endpoint {
 
 }  // namespace
 
-ControlEndpoints ControlEndpoints::From(const std::optional<spec::ControlManagement>& m) {
-  if (!m) return ControlEndpoints{};
-  return ControlEndpoints{m->health, m->info, m->reload, m->validate};
+ControlEndpoints ControlEndpoints::From(const spec::ExposesControl& control) {
+  ControlEndpoints out;
+  if (const auto& m = control.management) {
+    out = ControlEndpoints{m->health, m->info, m->reload, m->validate, true};
+  }
+  if (const auto& o = control.observability) out.metrics = o->enabled && o->metrics_local_enabled;
+  return out;
 }
 
 core::Result<std::shared_ptr<exposes::Endpoint>> MakeControlAdapter(

@@ -28,6 +28,7 @@ struct ControlHooks {
   // set without serving it. A failure's message holds every error found.
   std::function<core::Result<json::object>()> reload;
   std::function<core::Result<json::object>()> validate;
+  std::function<std::string()> metrics;  // GET /metrics: Prometheus text exposition format
 };
 
 // Which endpoint groups are on (alpha2's ControlManagementSpec; `management` absent: health).
@@ -36,8 +37,9 @@ struct ControlEndpoints {
   bool info = false;  // /status, /config and /info
   bool reload = false;
   bool validate = false;
-  [[nodiscard]] static ControlEndpoints From(const std::optional<spec::ControlManagement>& m);
-  [[nodiscard]] static ControlEndpoints All() { return {true, true, true, true}; }
+  bool metrics = true;  // observability.metrics.local (default on)
+  [[nodiscard]] static ControlEndpoints From(const spec::ExposesControl& control);
+  [[nodiscard]] static ControlEndpoints All() { return {true, true, true, true, true}; }
 };
 
 // The control endpoint. `runtime` renders the inbound authentication's bound secrets (may be

@@ -45,6 +45,7 @@ struct Fake {
       return json::object{{"reloaded", ++reloads}};
     };
     hooks->validate = []() -> core::Result<json::object> { return json::object{{"valid", true}}; };
+    hooks->metrics = [] { return std::string("capstan_up 1\n"); };
     return hooks;
   }
 };
@@ -71,6 +72,11 @@ TEST(ControlAdapter, ProbesStatusReloadAndValidate) {
   EXPECT_EQ(send("POST", "/config/reload"),
             R"(422 {"type":"reload_failed","message":"a.yaml:1:1: bad"})");
   EXPECT_EQ(send("POST", "/config/validate"), R"(200 {"valid":true})");
+  auto metrics = client.Send("GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->body, "capstan_up 1\n");
+  EXPECT_EQ(metrics->headers.Get("Content-Type").value_or(""),
+            "text/plain; version=0.0.4; charset=utf-8");
   // GET on a POST endpoint and POST on a probe: 405 with Allow.
   auto r = client.Send("GET", "/config/reload");
   ASSERT_TRUE(r);
@@ -92,15 +98,19 @@ TEST(ControlAdapter, ProbesStatusReloadAndValidate) {
 
 TEST(ControlAdapter, ManagementBlockChoosesTheEndpointsAndAuthenticationGuardsAllButProbes) {
   Fake fake;
-  spec::ControlManagement m;
-  m.info = true;  // reload and validate stay off
+  spec::ExposesControl control;
+  control.management.emplace();
+  control.management->info = true;  // reload and validate stay off
+  control.observability.emplace();
+  control.observability->metrics_local_enabled = false;
   spec::AuthBearer bearer;
   bearer.token = "s3cret";
   std::optional<spec::Authentication> auth = spec::Authentication{bearer};
-  auto adapter = MakeControlAdapter(nullptr, auth, ControlEndpoints::From(m), fake.Hooks());
+  auto adapter = MakeControlAdapter(nullptr, auth, ControlEndpoints::From(control), fake.Hooks());
   ASSERT_TRUE(adapter) << adapter.error().message;
   EXPECT_TRUE((*adapter)->Matches("/status"));
   EXPECT_FALSE((*adapter)->Matches("/config/reload"));
+  EXPECT_FALSE((*adapter)->Matches("/metrics"));
   Served served(*adapter);
   http::TestClient client(served.port);
   auto live = client.Send("GET", "/health/live");
@@ -119,10 +129,11 @@ TEST(ControlAdapter, ManagementBlockChoosesTheEndpointsAndAuthenticationGuardsAl
   EXPECT_EQ(off->status, 404);
   EXPECT_EQ(fake.reloads, 0);
   // No management block: the probes only.
-  auto plain =
-      MakeControlAdapter(nullptr, std::nullopt, ControlEndpoints::From(std::nullopt), fake.Hooks());
+  auto plain = MakeControlAdapter(nullptr, std::nullopt,
+                                  ControlEndpoints::From(spec::ExposesControl{}), fake.Hooks());
   ASSERT_TRUE(plain);
   EXPECT_TRUE((*plain)->Matches("/health/ready"));
+  EXPECT_TRUE((*plain)->Matches("/metrics"));  // observability's default
   EXPECT_FALSE((*plain)->Matches("/status"));
 }
 

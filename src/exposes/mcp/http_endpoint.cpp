@@ -7,6 +7,7 @@
 
 #include "exposes/mcp/merge.hpp"
 #include "exposes/mcp/transport.hpp"
+#include "exposes/server/metrics.hpp"
 
 namespace capstan::mcp {
 
@@ -135,6 +136,16 @@ class HttpEndpoint final : public exposes::Endpoint,
                       : std::make_shared<SessionStore>(SessionStore::Options{
                             options_.session_key, 10000, std::chrono::seconds(3600)})) {
     if (options_.path.empty() || options_.path.front() != '/') options_.path = "/" + options_.path;
+    exposes::Metrics& metrics = exposes::Metrics::Instance();
+    const std::string label = exposes::AdapterLabel(describe_);
+    for (const Tool& t : protocol_->catalog().tools) {
+      tool_series_.emplace(t.name, metrics.Series(label, "tools/call " + t.name));
+    }
+    for (std::string_view m : {"initialize", "ping", "tools/list", "resources/list",
+                               "resources/templates/list", "resources/read", "prompts/list",
+                               "prompts/get", "logging/setLevel", "completion/complete"}) {
+      method_series_.emplace(std::string(m), metrics.Series(label, m));
+    }
   }
 
   std::string Describe() const override { return describe_; }
@@ -172,7 +183,12 @@ class HttpEndpoint final : public exposes::Endpoint,
       co_return RpcError(403, kTransportError, "Forbidden: Origin header not allowed");
     }
     if (auto denied = auth_.Check(request)) co_return std::move(*denied);
-    if (request.method == "POST") co_return co_await Post(request);
+    if (request.method == "POST") {
+      std::uint32_t series = 0;
+      http::Response response = co_await Post(request, series);
+      response.metric_series = series;
+      co_return response;
+    }
     if (request.method == "GET") co_return Get(request);
     if (request.method == "DELETE") co_return Delete(request);
     std::string allow = options_.stateless ? "POST, OPTIONS" : "GET, POST, DELETE, OPTIONS";
@@ -194,7 +210,27 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   // ---- POST ----------------------------------------------------------------------------------
 
-  asio::awaitable<http::Response> Post(http::Request& request) {
+  // The metrics series of a JSON-RPC message: "tools/call <tool>" for a tool call, else its
+  // method; 0 (the endpoint's) for batches and unknown names.
+  std::uint32_t SeriesFor(const json::value& body) const {
+    const json::object* o = body.if_object();
+    if (o == nullptr) return 0;
+    const json::value* method = o->if_contains("method");
+    if (method == nullptr || !method->is_string()) return 0;
+    std::string_view name = method->get_string();
+    if (name == "tools/call") {
+      const json::value* params = o->if_contains("params");
+      const json::value* tool =
+          params && params->is_object() ? params->get_object().if_contains("name") : nullptr;
+      if (tool == nullptr || !tool->is_string()) return 0;
+      auto it = tool_series_.find(std::string_view(tool->get_string()));
+      return it == tool_series_.end() ? 0 : it->second;
+    }
+    auto it = method_series_.find(name);
+    return it == method_series_.end() ? 0 : it->second;
+  }
+
+  asio::awaitable<http::Response> Post(http::Request& request, std::uint32_t& series) {
     const std::string_view accept = request.headers.Get("Accept").value_or("");
     bool any = Contains(accept, "*/*");
     if (!(any || Contains(accept, "application/json")) ||
@@ -213,6 +249,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     }
     auto parsed = core::ParseJson(request.body);
     if (!parsed) co_return RpcError(400, kParseError, "Parse error: " + parsed.error().message);
+    series = SeriesFor(*parsed);
     std::string header_version(request.headers.Get("MCP-Protocol-Version").value_or(""));
     if (!header_version.empty() && !IsSupportedVersion(header_version)) {
       json::value data = SupportedData();
@@ -546,6 +583,8 @@ class HttpEndpoint final : public exposes::Endpoint,
   InboundAuth auth_;
   McpOptions options_;
   std::shared_ptr<SessionStore> sessions_;
+  std::map<std::string, std::uint32_t, std::less<>> tool_series_;
+  std::map<std::string, std::uint32_t, std::less<>> method_series_;
 };
 
 }  // namespace

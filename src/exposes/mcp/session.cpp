@@ -427,6 +427,17 @@ std::shared_ptr<SessionStore> SessionStores::For(const std::string& path) {
   return store;
 }
 
+std::size_t SessionStores::Count() {
+  std::vector<std::shared_ptr<SessionStore>> stores;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [path, store] : stores_) stores.push_back(store);
+  }
+  std::size_t n = 0;
+  for (const auto& store : stores) n += store->Live().size();
+  return n;
+}
+
 void SessionStores::Broadcast(const std::string& notification) {
   std::vector<std::shared_ptr<SessionStore>> stores;
   {

@@ -174,6 +174,8 @@ class SessionStores {
   // Sends a JSON-RPC notification (`{"jsonrpc":"2.0","method":...}` text) on the GET stream of
   // every live session of every store; sessions without one miss it (MCP allows that).
   void Broadcast(const std::string& notification);
+  // Live sessions over every store.
+  [[nodiscard]] std::size_t Count();
 
  private:
   std::mutex mu_;

@@ -9,6 +9,7 @@
 
 #include "core/base64.hpp"
 #include "core/percent.hpp"
+#include "exposes/server/metrics.hpp"
 #include "http/query.hpp"
 #include "http/route.hpp"
 #include "http/wire.hpp"
@@ -34,8 +35,9 @@ struct Segment {
 
 struct MethodEntry {
   std::string method;
-  std::string name;         // the operation's, for descriptions (OpenAPI operationId)
-  std::string description;  // description, else label
+  std::string name;                 // the operation's, for descriptions (OpenAPI operationId)
+  std::string description;          // description, else label
+  std::uint32_t metric_series = 0;  // "<METHOD> <path>" of this adapter
   std::shared_ptr<const runtime::Invocation> invocation;
   // Compiled `pattern`s and `$.` body extractors per input, aligned with invocation->inputs().
   std::vector<std::shared_ptr<const RE2>> patterns;
@@ -194,6 +196,8 @@ class RestAdapterImpl final : public exposes::Endpoint {
         entry.method = method;
         entry.name = op.name.value_or("");
         entry.description = op.description ? *op.description : op.label.value_or("");
+        entry.metric_series =
+            exposes::Metrics::Instance().Series(ns_, method + " " + resource.path);
         entry.invocation = std::move(*invocation);
         for (const runtime::InputSpec& in : entry.invocation->inputs()) {
           std::shared_ptr<const RE2> pattern;
@@ -317,8 +321,13 @@ class RestAdapterImpl final : public exposes::Endpoint {
     context.client = &runtime::ThreadUpstreamClient(co_await asio::this_coro::executor,
                                                     runtime_->tls(), runtime_->options().pool);
     auto result = co_await entry->invocation->Execute(std::move(*inputs), context);
-    if (!result) co_return exposes::ErrorResponse(result.error());
+    if (!result) {
+      http::Response failed = exposes::ErrorResponse(result.error());
+      failed.metric_series = entry->metric_series;
+      co_return failed;
+    }
     http::Response response;
+    response.metric_series = entry->metric_series;
     response.status = result->status;
     response.upstream_status = result->upstream_status;
     response.upstream_time = result->upstream_time;

@@ -3,6 +3,7 @@
 // served by one listener (docs/architecture.md).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,13 @@ class Endpoint {
   // literal; a listener may then pick this endpoint by an index of its claims.
   [[nodiscard]] virtual bool MatchesOnlyClaims() const { return false; }
   [[nodiscard]] virtual boost::asio::awaitable<http::Response> Handle(http::Request& request) = 0;
+
+  // The metrics series of answers that name none (Response::metric_series 0); set by the host.
+  [[nodiscard]] std::uint32_t metric_series() const { return metric_series_; }
+  void set_metric_series(std::uint32_t series) { metric_series_ = series; }
+
+ private:
+  std::uint32_t metric_series_ = 0;
 };
 
 // Picks the endpoint of a shared listener for a raw request path: the first (in registration

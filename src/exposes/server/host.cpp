@@ -74,6 +74,14 @@ void WriteAccessLog(const http::Request& request, const http::Response& response
 
 }  // namespace
 
+void Host::NameSeries(const std::vector<std::shared_ptr<Endpoint>>& endpoints) const {
+  if (options_.metrics == nullptr) return;
+  for (const auto& e : endpoints) {
+    if (e->metric_series() == 0)
+      e->set_metric_series(options_.metrics->Series(AdapterLabel(e->Describe()), ""));
+  }
+}
+
 core::Status Host::StartGroup(Group& g) {
   http::ServerOptions so;
   so.address = g.address;
@@ -82,11 +90,22 @@ core::Status Host::StartGroup(Group& g) {
   so.limits = options_.limits;
   so.server_name = "capstan";
   if (options_.access_log) so.access_log = WriteAccessLog;
+  NameSeries(g.endpoints);
   g.dispatcher->store(std::make_shared<const Dispatcher>(g.endpoints));
-  http::Handler handler =
-      [slot = g.dispatcher](http::Request& request) -> boost::asio::awaitable<http::Response> {
+  http::Handler handler = [slot = g.dispatcher, metrics = options_.metrics](
+                              http::Request& request) -> boost::asio::awaitable<http::Response> {
     const std::shared_ptr<const Dispatcher> dispatcher = slot->load(std::memory_order_acquire);
-    if (Endpoint* e = dispatcher->Find(request.path)) co_return co_await e->Handle(request);
+    if (Endpoint* e = dispatcher->Find(request.path)) {
+      if (metrics == nullptr) co_return co_await e->Handle(request);
+      const auto began = std::chrono::steady_clock::now();
+      http::Response response = co_await e->Handle(request);
+      metrics->Record(response.metric_series != 0 ? response.metric_series : e->metric_series(),
+                      response.status,
+                      std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - began),
+                      response.upstream_status, response.upstream_time);
+      co_return response;
+    }
     // A path that cannot be split and decoded matches no endpoint: say why (400), not 404.
     if (auto split = http::SplitPath(request.path); !split) {
       co_return ErrorResponse(core::Error{core::ErrorCode::kInvalidArgument,
@@ -179,6 +198,7 @@ core::Status Host::Replace(std::vector<Registration> registrations,
     while (groups_[j].get() != kept[i]) ++j;
     std::unique_ptr<Group> group = std::move(groups_[j]);
     group->endpoints = std::move(fresh[i]->endpoints);
+    NameSeries(group->endpoints);
     group->dispatcher->store(std::make_shared<const Dispatcher>(group->endpoints),
                              std::memory_order_release);
     next.push_back(std::move(group));

@@ -13,14 +13,16 @@
 
 #include "core/result.hpp"
 #include "exposes/server/endpoint.hpp"
+#include "exposes/server/metrics.hpp"
 #include "http/server.hpp"
 
 namespace capstan::exposes {
 
 struct HostOptions {
   http::ServerLimits limits;
-  unsigned threads = 0;    // event loops per listener; 0 = one per core
-  bool access_log = true;  // one JSON line per request on stderr
+  unsigned threads = 0;        // event loops per listener; 0 = one per core
+  bool access_log = true;      // one JSON line per request on stderr
+  Metrics* metrics = nullptr;  // when set, every answer is counted (the control adapter's /metrics)
 };
 
 struct BoundListener {
@@ -72,6 +74,7 @@ class Host {
  private:
   struct Group;
   [[nodiscard]] core::Status StartGroup(Group& group);
+  void NameSeries(const std::vector<std::shared_ptr<Endpoint>>& endpoints) const;
   HostOptions options_;
   std::vector<std::unique_ptr<Group>> groups_;
   std::vector<std::thread> draining_;  // listeners a reload removed, stopping

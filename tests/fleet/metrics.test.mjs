@@ -1,0 +1,108 @@
+// The control adapter's /metrics (issue 16) read by a real Prometheus server (Debian's
+// `prometheus`, started here on loopback): capstan serves the seed against scaleway-iam-sim,
+// REST and MCP calls are made, /metrics counts them per adapter and operation or tool, and the
+// count is read back through Prometheus's HTTP API after it scraped the control port.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startSim } from './fleet.mjs';
+
+const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
+const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
+const noPrometheus = spawnSync('prometheus', ['--version']).error
+  ? 'the prometheus server is not installed (scripts/setup installs Debian\'s prometheus)'
+  : null;
+
+after(cleanup);
+
+describe('metrics', { ...opts, ...(noPrometheus && !opts.skip ? { skip: noPrometheus } : {}) }, () => {
+  test('/metrics counts answers per operation and tool, and Prometheus reads them back', async () => {
+    const sim = await startSim();
+    const [rest, mcp, control, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    await runCapstan(
+      [
+        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
+        '--base-uri',
+        `iam-jwts=${sim}`,
+        '--port',
+        `iam-jwts-rest=${rest}`,
+        '--port',
+        `iam-jwts-mcp=${mcp}`,
+        '--control-port',
+        String(control),
+        '--no-access-log',
+        '--threads',
+        '1',
+      ],
+      { ports: [rest, mcp, control], env: { SCALEWAY_API_KEY: TOKEN } },
+    );
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}&page_size=2`);
+      assert.equal(r.status, 200);
+      await r.arrayBuffer();
+    }
+    const missing = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts/00000000-0000-4000-8000-000000000000`);
+    assert.equal(missing.status, 404);
+    const client = await connectMcp(`http://127.0.0.1:${mcp}/mcp`);
+    for (let i = 0; i < 2; i++) {
+      const r = await client.callTool({ name: 'list-jwts', arguments: { audience_id: AUDIENCE, page_size: 1 } });
+      assert.notEqual(r.isError, true);
+    }
+
+    const response = await fetch(`http://127.0.0.1:${control}/metrics`);
+    assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    const value = (line) => Number(text.match(new RegExp(`^${line.replace(/[{}()|.*+?^$[\]\\]/g, '\\$&')} (\\S+)$`, 'm'))?.[1]);
+    assert.equal(value('capstan_requests_total{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts",code="2xx"}'), 5, text);
+    assert.equal(value('capstan_requests_total{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts/{jti}",code="4xx"}'), 1);
+    assert.equal(value('capstan_upstream_responses_total{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts/{jti}",code="4xx"}'), 1);
+    assert.equal(value('capstan_requests_total{adapter="iam-jwts-mcp",operation="tools/call list-jwts",code="2xx"}'), 2);
+    assert.equal(value('capstan_request_duration_seconds_count{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts"}'), 5);
+    assert.equal(value('capstan_request_duration_seconds_bucket{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts",le="+Inf"}'), 5);
+    assert.equal(value('capstan_mcp_sessions'), 1);
+    assert.ok(value('capstan_process_resident_memory_bytes') > 1e6);
+
+    // A real Prometheus scrapes the control port every second.
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-prometheus-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: capstan\n    static_configs:\n      - targets: ['127.0.0.1:${control}']\n`,
+    );
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${web}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    prometheus.stderr.on('data', (d) => (log += d));
+    after(() => prometheus.kill('SIGTERM'));
+    const query = 'capstan_requests_total{operation="GET /v1/iam/v1alpha1/jwts",code="2xx"}';
+    let result;
+    for (let i = 0; i < 120 && !result; i++) {
+      await sleep(250);
+      try {
+        const r = await fetch(`http://127.0.0.1:${web}/api/v1/query?query=${encodeURIComponent(query)}`);
+        const body = await r.json();
+        if (body.status === 'success' && body.data.result.length > 0) result = body.data.result;
+      } catch {
+        // not listening yet
+      }
+    }
+    assert.ok(result, `Prometheus never returned ${query}:\n${log}`);
+    assert.equal(result.length, 1);
+    assert.equal(result[0].metric.adapter, 'iam-jwts-rest');
+    assert.equal(result[0].metric.job, 'capstan');
+    assert.equal(result[0].value[1], '5');
+  });
+});
