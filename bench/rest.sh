@@ -28,10 +28,13 @@ bench_machine
 rounds=$(bench_rounds)
 echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s};" \
   "$rounds rounds, the targets interleaved in each; the summary compares medians"
-row() { printf '%-8s %-6s %-8s %10s %9s %9s %8s %9s %12s\n' "$@"; }
+row() { printf '%-8s %-6s %-11s %10s %9s %9s %8s %9s %12s\n' "$@"; }
 row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/req"
 summary=()
+# capstan+ctl: the same capstan with a control adapter, so that every answer is also counted
+# for /metrics (issue 16: within 3 % of capstan alone). CONTROL=0 leaves it out.
 targets=(direct nginx capstan)
+[[ ${CONTROL:-1} != 0 ]] && targets+=(capstan+ctl)
 for kind in ${UPSTREAMS:-static sim}; do
   case $kind in
     static) bench_start_nginx_static "$body" && upstream=$STATIC_URL upstream_pid=$STATIC_PID ;;
@@ -42,12 +45,19 @@ for kind in ${UPSTREAMS:-static sim}; do
   proxy=$PROXY_URL
   bench_start_capstan "$upstream" "${threads[@]}"
   rest=$CAPSTAN_REST
+  plain_pid=$CAPSTAN_PID
+  if [[ ${CONTROL:-1} != 0 ]]; then
+    bench_start_capstan "$upstream" "${threads[@]}" --control-port 0
+    rest_ctl=$CAPSTAN_REST ctl_pid=$CAPSTAN_PID
+    CAPSTAN_PID=$plain_pid
+  fi
   declare -A url pid rps p50 p99 bad cpu
   for target in "${targets[@]}"; do
     case $target in
       direct) url[$target]="$upstream/iam/v1alpha1/jwts?$query" pid[$target]=$upstream_pid ;;
       nginx) url[$target]="$proxy/v1/iam/v1alpha1/jwts?$query" pid[$target]=$PROXY_PID ;;
       capstan) url[$target]="$rest/v1/iam/v1alpha1/jwts?$query" pid[$target]=$CAPSTAN_PID ;;
+      capstan+ctl) url[$target]="$rest_ctl/v1/iam/v1alpha1/jwts?$query" pid[$target]=$ctl_pid ;;
     esac
   done
   auth=(-H "X-Auth-Token: $BENCH_TOKEN")
@@ -84,6 +94,11 @@ for kind in ${UPSTREAMS:-static sim}; do
   p99ok=no
   awk -v c="$p99c" -v n="$p99n" 'BEGIN { exit !(c <= n) }' && p99ok=yes
   summary+=("P1 $kind: capstan/nginx req/s = ${ratio}x (target >= 1.25x; per round: ${per_round[*]}); p99 capstan $p99c ms vs nginx $p99n ms (<= nginx: $p99ok); cpu/req capstan/nginx = $(bench_ratio "$(median capstan cpu)" "$(median nginx cpu)")")
+  if [[ ${CONTROL:-1} != 0 ]]; then
+    per_round=()
+    for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan+ctl $i]}" "${rps[capstan $i]}")"); done
+    summary+=("P1 $kind: capstan with/without the control adapter (metrics counted) req/s = $(bench_ratio "$(median capstan+ctl rps)" "$(median capstan rps)")x (target >= 0.97x; per round: ${per_round[*]}); cpu/req $(median capstan+ctl cpu) vs $(median capstan cpu) us")
+  fi
   unset url pid rps p50 p99 bad cpu
 done
 printf '%s\n' "${summary[@]}"
