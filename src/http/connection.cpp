@@ -258,6 +258,9 @@ void Connection::FillRequest(Request& request, const Parser& parser) const {
   auto client_id = request.headers.Get("X-Request-Id");
   request.request_id =
       client_id && IsSaneRequestId(*client_id) ? std::string(*client_id) : NewRequestId();
+  if (auto traceparent = request.headers.Get("traceparent")) {
+    request.trace = ParseTraceContext(*traceparent, request.headers.Get("tracestate").value_or(""));
+  }
 }
 
 asio::awaitable<bool> Connection::ServeOne() {

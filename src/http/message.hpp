@@ -14,6 +14,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "http/trace.hpp"
+
 namespace capstan::http {
 
 // An ordered header list with case-insensitive lookup. Names keep the case they arrived with.
@@ -56,6 +58,9 @@ struct Request {
   std::string request_id;  // assigned by the server (X-Request-Id if the client sent a sane one)
   std::chrono::steady_clock::time_point received_at{};
   bool keep_alive = true;
+  // W3C trace context: from the traceparent/tracestate headers (the server reads them), or set
+  // by an adapter from its protocol (MCP _meta). Upstream calls carry a child of it.
+  std::optional<TraceContext> trace;
 };
 
 class StreamWriter;

@@ -8,6 +8,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include "consumes/upstream_client.hpp"
+#include "http/trace.hpp"
 
 namespace capstan::runtime {
 
@@ -15,6 +16,7 @@ namespace capstan::runtime {
 struct CallContext {
   consumes::UpstreamClient* client = nullptr;
   boost::asio::cancellation_slot cancel;
+  const http::TraceContext* trace = nullptr;  // each upstream call carries a child traceparent
 };
 
 // The outcome of an invocation, ready for an adapter to put on the wire.

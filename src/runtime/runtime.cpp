@@ -484,6 +484,10 @@ asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
   auto request = operation.BuildRequest(args);
   if (!request) co_return Fail(std::move(request).error());
   if (context.client == nullptr) co_return Fail(ErrorCode::kInternal, "no upstream client");
+  if (context.trace != nullptr) {
+    request->headers.Set("traceparent", http::ChildTraceparent(*context.trace));
+    if (!context.trace->state.empty()) request->headers.Set("tracestate", context.trace->state);
+  }
   consumes::CallOptions call_options;
   call_options.limits = operation.limits();
   call_options.cancel = context.cancel;

@@ -1,7 +1,9 @@
-// The control adapter's /metrics (issue 16) read by a real Prometheus server (Debian's
-// `prometheus`, started here on loopback): capstan serves the seed against scaleway-iam-sim,
-// REST and MCP calls are made, /metrics counts them per adapter and operation or tool, and the
-// count is read back through Prometheus's HTTP API after it scraped the control port.
+// Observability (issue 16). The control adapter's /metrics read by a real Prometheus server
+// (Debian's `prometheus`, started here on loopback): capstan serves the seed against
+// scaleway-iam-sim, REST and MCP calls are made, /metrics counts them per adapter and operation
+// or tool, and the count is read back through Prometheus's HTTP API after it scraped the control
+// port. W3C trace context: a traceparent on REST and in an MCP call's _meta reaches the upstream
+// as a child and the access log as trace_id.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startSim } from './fleet.mjs';
+import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startRecorder, startSim } from './fleet.mjs';
 
 const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
 const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
@@ -104,5 +106,63 @@ describe('metrics', { ...opts, ...(noPrometheus && !opts.skip ? { skip: noPromet
     assert.equal(result[0].metric.adapter, 'iam-jwts-rest');
     assert.equal(result[0].metric.job, 'capstan');
     assert.equal(result[0].value[1], '5');
+  });
+});
+
+describe('trace context', opts, () => {
+  test('traceparent (REST header, MCP _meta) reaches the upstream as a child and the access log', async () => {
+    const recorder = await startRecorder();
+    const [rest, mcp] = [await freePort(), await freePort()];
+    const served = await runCapstan(
+      [
+        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
+        '--base-uri',
+        `iam-jwts=${recorder.base}`,
+        '--port',
+        `iam-jwts-rest=${rest}`,
+        '--port',
+        `iam-jwts-mcp=${mcp}`,
+        '--threads',
+        '1',
+      ],
+      { ports: [rest, mcp], env: { SCALEWAY_API_KEY: TOKEN } },
+    );
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    let mark = recorder.requests.length;
+    const r = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}`, {
+      headers: { traceparent: `00-${trace}-${parent}-01`, tracestate: 'vendor=abc' },
+    });
+    assert.equal(r.status, 200);
+    let sent = recorder.since(mark, 'REST with traceparent');
+    const child = sent.headers.traceparent.match(/^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/);
+    assert.ok(child, sent.headers.traceparent);
+    assert.equal(child[1], trace);
+    assert.notEqual(child[2], parent); // capstan's own span
+    assert.equal(sent.headers.tracestate, 'vendor=abc');
+
+    // A malformed traceparent is not forwarded; none at all adds none.
+    mark = recorder.requests.length;
+    await (await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts`, { headers: { traceparent: '00-bad' } })).text();
+    assert.equal(recorder.since(mark, 'bad traceparent').headers.traceparent, undefined);
+
+    // MCP: the trace context of a tools/call's _meta.
+    const client = await connectMcp(`http://127.0.0.1:${mcp}/mcp`);
+    const mcpTrace = '0af7651916cd43dd8448eb211c80319c';
+    mark = recorder.requests.length;
+    const result = await client.callTool({
+      name: 'get-jwt',
+      arguments: { jti: 'j1' },
+      _meta: { traceparent: `00-${mcpTrace}-b7ad6b7169203331-01` },
+    });
+    assert.notEqual(result.isError, true);
+    sent = recorder.since(mark, 'MCP with _meta.traceparent');
+    assert.match(sent.headers.traceparent, new RegExp(`^00-${mcpTrace}-[0-9a-f]{16}-01$`));
+
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the access log lines
+    const log = served.stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    assert.ok(log.some((l) => l.trace_id === trace && l.path === '/v1/iam/v1alpha1/jwts'), served.stderr.join('\n'));
+    assert.ok(log.some((l) => l.trace_id === mcpTrace && l.path === '/mcp'));
+    assert.ok(log.every((l) => !JSON.stringify(l).includes(TOKEN))); // no secret in the log
   });
 });

@@ -20,6 +20,7 @@
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "exposes/mcp/session.hpp"
+#include "http/trace.hpp"
 #include "jsonschema/schema.hpp"
 #include "mapping/template.hpp"
 #include "runtime/runtime.hpp"
@@ -46,6 +47,9 @@ struct RequestScope {
   // the payload of the verified requestState it echoed (empty when none).
   json::object input_responses;
   std::string request_state;
+  // W3C trace context of the call (HTTP headers, or the request's _meta); upstream calls carry
+  // a child of it.
+  std::optional<http::TraceContext> trace;
 
   // notifications/message when `level` is at or above the requested level.
   void Log(int level, std::string_view logger, json::value data) const;

@@ -250,6 +250,13 @@ class HttpEndpoint final : public exposes::Endpoint,
     auto parsed = core::ParseJson(request.body);
     if (!parsed) co_return RpcError(400, kParseError, "Parse error: " + parsed.error().message);
     series = SeriesFor(*parsed);
+    // The access log and the upstream calls see the trace a tools/call's _meta names.
+    if (const json::object* o = parsed->if_object()) {
+      const json::value* params = o->if_contains("params");
+      if (auto trace = MetaTraceContext(params ? params->if_object() : nullptr)) {
+        request.trace = std::move(trace);
+      }
+    }
     std::string header_version(request.headers.Get("MCP-Protocol-Version").value_or(""));
     if (!header_version.empty() && !IsSupportedVersion(header_version)) {
       json::value data = SupportedData();
@@ -298,7 +305,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     }
     std::string version = header_version.empty() ? session->protocol_version : header_version;
 
-    if (body->is_array()) co_return co_await Batch(body, session, version);
+    if (body->is_array()) co_return co_await Batch(body, session, version, request.trace);
     Message m = Classify(*body);
     switch (m.kind) {
       case MessageKind::kInvalid:
@@ -314,7 +321,7 @@ class HttpEndpoint final : public exposes::Endpoint,
       case MessageKind::kRequest:
         break;
     }
-    co_return co_await Execute(body, session, version, prefer_sse);
+    co_return co_await Execute(body, session, version, prefer_sse, request.trace);
   }
 
   http::Response Initialize(const Message& m, bool prefer_sse) {
@@ -343,7 +350,8 @@ class HttpEndpoint final : public exposes::Endpoint,
   }
 
   asio::awaitable<http::Response> Batch(std::shared_ptr<json::value> body,
-                                        std::shared_ptr<Session> session, std::string version) {
+                                        std::shared_ptr<Session> session, std::string version,
+                                        std::optional<http::TraceContext> trace) {
     const json::array& items = body->get_array();
     if (version != "2025-03-26") {
       co_return RpcError(400, kInvalidRequest,
@@ -376,6 +384,7 @@ class HttpEndpoint final : public exposes::Endpoint,
         scope.session = session.get();
         scope.protocol_version = version;
         scope.client = Client(co_await asio::this_coro::executor);
+        scope.trace = trace;
         Protocol::Reply reply = co_await protocol_->HandleRequest(m, *session, scope);
         if (!reply.cancelled) replies.push_back(*core::ParseJson(reply.text));
       }
@@ -436,7 +445,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     if (auto error = protocol_->PrepareModernRequest(m, *session)) {
       co_return http::MakeResponse(error->http_status, std::move(error->text));
     }
-    co_return co_await Execute(body, session, header_version, prefer_sse);
+    co_return co_await Execute(body, session, header_version, prefer_sse, request.trace);
   }
 
   // ---- requests ------------------------------------------------------------------------------
@@ -448,7 +457,8 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   asio::awaitable<http::Response> Execute(std::shared_ptr<json::value> body,
                                           std::shared_ptr<Session> session, std::string version,
-                                          bool prefer_sse) {
+                                          bool prefer_sse,
+                                          std::optional<http::TraceContext> trace) {
     Message m = Classify(*body);
     if (auto early = protocol_->Precheck(m, *session)) {
       co_return http::MakeResponse(early->http_status, std::move(early->text));
@@ -466,6 +476,7 @@ class HttpEndpoint final : public exposes::Endpoint,
     scope->log_level = session->log_level.load();
     scope->cancel = signal->slot();
     scope->client = Client(executor);
+    scope->trace = std::move(trace);
     if (const json::object* meta = Meta(m)) {
       if (const json::value* token = meta->if_contains("progressToken")) {
         scope->progress_token = *token;

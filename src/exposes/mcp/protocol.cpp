@@ -51,6 +51,18 @@ std::string ValidationText(std::string_view tool,
   return text;
 }
 
+std::optional<http::TraceContext> MetaTraceContext(const json::object* params) {
+  if (params == nullptr) return std::nullopt;
+  const json::value* meta = params->if_contains("_meta");
+  if (meta == nullptr || !meta->is_object()) return std::nullopt;
+  const json::value* tp = meta->get_object().if_contains("traceparent");
+  if (tp == nullptr || !tp->is_string()) return std::nullopt;
+  const json::value* ts = meta->get_object().if_contains("tracestate");
+  return http::ParseTraceContext(tp->get_string(), ts && ts->is_string()
+                                                       ? std::string_view(ts->get_string())
+                                                       : std::string_view());
+}
+
 namespace {
 
 json::value* Find(json::object& o, std::string_view key) { return o.if_contains(key); }
@@ -405,6 +417,7 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
       co_return Error(request, session, kInvalidParams, "params.arguments must be an object");
     }
   }
+  if (auto meta_trace = MetaTraceContext(request.params)) scope.trace = std::move(meta_trace);
   if (!tool->required_capability.empty() && !scope.ClientSupports(tool->required_capability)) {
     if (session.modern) {
       json::object data;

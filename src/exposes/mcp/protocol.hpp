@@ -42,6 +42,9 @@ inline constexpr std::string_view kMetaServerInfo = "io.modelcontextprotocol/ser
 [[nodiscard]] std::string ValidationText(std::string_view tool,
                                          const std::vector<jsonschema::ValidationError>& errors);
 
+// The trace context a request's `params._meta` carries (`traceparent`, `tracestate`), if any.
+[[nodiscard]] std::optional<http::TraceContext> MetaTraceContext(const json::object* params);
+
 struct ProtocolOptions {
   std::string server_name = "capstan";
   std::string server_title;

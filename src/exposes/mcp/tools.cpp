@@ -274,6 +274,7 @@ asio::awaitable<ToolOutcome> CallMappedTool(const Tool& tool, json::object args,
   runtime::CallContext context;
   context.client = scope.client;
   context.cancel = scope.cancel;
+  if (scope.trace) context.trace = &*scope.trace;
   auto outcome = co_await inv.Execute(std::move(args), context);
   if (!outcome && outcome.error().code == ErrorCode::kCancelled) {
     ToolOutcome cancelled;

@@ -320,6 +320,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
     runtime::CallContext context;
     context.client = &runtime::ThreadUpstreamClient(co_await asio::this_coro::executor,
                                                     runtime_->tls(), runtime_->options().pool);
+    if (request.trace) context.trace = &*request.trace;
     auto result = co_await entry->invocation->Execute(std::move(*inputs), context);
     if (!result) {
       http::Response failed = exposes::ErrorResponse(result.error());

@@ -58,6 +58,10 @@ void WriteAccessLog(const http::Request& request, const http::Response& response
   core::AppendJsonString(line, ts);
   line += ",\"request_id\":";
   core::AppendJsonString(line, request.request_id);
+  if (request.trace) {
+    line += ",\"trace_id\":";
+    core::AppendJsonString(line, request.trace->trace_id);
+  }
   line += ",\"remote\":";
   core::AppendJsonString(line, request.remote_address);
   line += ",\"method\":";
