@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
   serve
+      ->add_option("--log-format", serve_args.log_format,
+                   "Access log lines: json, text, or auto (text on a terminal, else JSON)")
+      ->check(CLI::IsMember({"auto", "json", "text"}))
+      ->default_val("auto");
+  serve
       ->add_option("--control-port", serve_args.control_port,
                    "Serve the control adapter (health, status, info, reload, validate) on this "
                    "port; 0 = ephemeral. Also moves a control adapter a file declares")

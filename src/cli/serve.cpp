@@ -912,6 +912,9 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
   host_options.access_log = !args.no_access_log;
+  host_options.log_format = args.log_format == "json"   ? exposes::HostOptions::LogFormat::kJson
+                            : args.log_format == "text" ? exposes::HostOptions::LogFormat::kText
+                                                        : exposes::HostOptions::LogFormat::kAuto;
   // Answers are counted only when a control adapter can show them (its /metrics).
   if (current.has_control) host_options.metrics = &exposes::Metrics::Instance();
   exposes::Host host(host_options);

@@ -161,8 +161,53 @@ describe('trace context', opts, () => {
 
     await new Promise((resolve) => setTimeout(resolve, 100)); // the access log lines
     const log = served.stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    assert.ok(log.some((l) => l.trace_id === trace && l.path === '/v1/iam/v1alpha1/jwts'), served.stderr.join('\n'));
-    assert.ok(log.some((l) => l.trace_id === mcpTrace && l.path === '/mcp'));
+    assert.ok(
+      log.some(
+        (l) =>
+          l.trace_id === trace &&
+          l.path === '/v1/iam/v1alpha1/jwts' &&
+          l.adapter === 'iam-jwts-rest' &&
+          l.operation === 'GET /v1/iam/v1alpha1/jwts',
+      ),
+      served.stderr.join('\n'),
+    );
+    assert.ok(
+      log.some((l) => l.trace_id === mcpTrace && l.path === '/mcp' && l.operation === 'tools/call get-jwt'),
+    );
     assert.ok(log.every((l) => !JSON.stringify(l).includes(TOKEN))); // no secret in the log
+  });
+});
+
+describe('access log', opts, () => {
+  test('--log-format text: one readable line a request', async () => {
+    const recorder = await startRecorder();
+    const rest = await freePort();
+    const served = await runCapstan(
+      [
+        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
+        '--base-uri',
+        `iam-jwts=${recorder.base}`,
+        '--port',
+        `iam-jwts-rest=${rest}`,
+        '--port',
+        'iam-jwts-mcp=0',
+        '--log-format',
+        'text',
+        '--threads',
+        '1',
+      ],
+      { ports: [rest], env: { SCALEWAY_API_KEY: TOKEN } },
+    );
+    const r = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}`, {
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
+    assert.equal(r.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const line = served.stderr.find((l) => l.includes(' GET /v1/iam/v1alpha1/jwts '));
+    assert.match(
+      line ?? served.stderr.join('\n'),
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 200 GET \/v1\/iam\/v1alpha1\/jwts [\d.]+ ms \(upstream 200 [\d.]+ ms\) iam-jwts-rest "GET \/v1\/iam\/v1alpha1\/jwts" id=\S+ trace=4bf92f3577b34da6a3ce929d0e0e4736 from 127\.0\.0\.1$/,
+    );
+    assert.ok(!served.stderr.join('\n').includes(TOKEN));
   });
 });

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include <boost/asio/awaitable.hpp>
+#include <unistd.h>
 
 #include "core/json.hpp"
 #include "http/route.hpp"
@@ -47,15 +48,24 @@ void Host::Add(const std::string& address, std::uint16_t port, std::shared_ptr<E
 
 namespace {
 
-void WriteAccessLog(const http::Request& request, const http::Response& response,
-                    std::chrono::microseconds duration) {
-  std::string line = "{\"ts\":";
+// The adapter and operation that answered (Response::metric_series), when known.
+const std::pair<std::string, std::string>* Answered(const http::Response& response) {
+  return Metrics::Instance().LabelsOf(response.metric_series);
+}
+
+std::string Timestamp() {
   char ts[40];
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  core::AppendJsonString(line, ts);
+  return ts;
+}
+
+void WriteAccessLog(const http::Request& request, const http::Response& response,
+                    std::chrono::microseconds duration) {
+  std::string line = "{\"ts\":";
+  core::AppendJsonString(line, Timestamp());
   line += ",\"request_id\":";
   core::AppendJsonString(line, request.request_id);
   if (request.trace) {
@@ -68,11 +78,48 @@ void WriteAccessLog(const http::Request& request, const http::Response& response
   core::AppendJsonString(line, request.method);
   line += ",\"path\":";  // the path only: query strings may carry caller data
   core::AppendJsonString(line, request.path);
+  if (const auto* labels = Answered(response)) {
+    line += ",\"adapter\":";
+    core::AppendJsonString(line, labels->first);
+    if (!labels->second.empty()) {
+      line += ",\"operation\":";
+      core::AppendJsonString(line, labels->second);
+    }
+  }
   line += ",\"status\":" + std::to_string(response.status);
   line += ",\"upstream_status\":" + std::to_string(response.upstream_status);
   line += ",\"duration_us\":" + std::to_string(duration.count());
   line += ",\"upstream_us\":" + std::to_string(response.upstream_time.count());
   line += "}\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// "2026-12-06T23:30:00Z 200 GET /v1/x 1.234 ms (upstream 200 0.987 ms) iam-jwts-rest
+// "GET /v1/x" id=... trace=... from 127.0.0.1": the same fields for a person at a terminal.
+void WriteTextAccessLog(const http::Request& request, const http::Response& response,
+                        std::chrono::microseconds duration) {
+  auto ms = [](std::chrono::microseconds d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(d.count()) / 1000.0);
+    return std::string(buf);
+  };
+  std::string line = Timestamp() + " " + std::to_string(response.status) + " " + request.method +
+                     " " + request.path + " " + ms(duration);
+  if (response.upstream_status != 0) {
+    line += " (upstream " + std::to_string(response.upstream_status) + " " +
+            ms(response.upstream_time) + ")";
+  }
+  if (const auto* labels = Answered(response)) {
+    line += " " + labels->first;
+    if (!labels->second.empty()) line += " \"" + labels->second + "\"";
+  }
+  line += " id=" + request.request_id;
+  if (request.trace) line += " trace=" + request.trace->trace_id;
+  line += " from " + request.remote_address + "\n";
+  // A terminal must not receive control bytes from a request path.
+  for (std::size_t i = 0; i + 1 < line.size(); ++i) {
+    if (static_cast<unsigned char>(line[i]) < 0x20 || line[i] == 0x7f) line[i] = '?';
+  }
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
@@ -93,7 +140,11 @@ core::Status Host::StartGroup(Group& g) {
   so.threads = options_.threads;
   so.limits = options_.limits;
   so.server_name = "capstan";
-  if (options_.access_log) so.access_log = WriteAccessLog;
+  if (options_.access_log) {
+    const bool text = options_.log_format == HostOptions::LogFormat::kText ||
+                      (options_.log_format == HostOptions::LogFormat::kAuto && ::isatty(2) == 1);
+    so.access_log = text ? WriteTextAccessLog : WriteAccessLog;
+  }
   NameSeries(g.endpoints);
   g.dispatcher->store(std::make_shared<const Dispatcher>(g.endpoints));
   http::Handler handler = [slot = g.dispatcher, metrics = options_.metrics](

@@ -20,8 +20,11 @@ namespace capstan::exposes {
 
 struct HostOptions {
   http::ServerLimits limits;
-  unsigned threads = 0;        // event loops per listener; 0 = one per core
-  bool access_log = true;      // one JSON line per request on stderr
+  unsigned threads = 0;    // event loops per listener; 0 = one per core
+  bool access_log = true;  // one line per request on stderr
+  // The access log's lines: JSON (one object a line), or text for a person; kAuto picks text
+  // when stderr is a terminal.
+  enum class LogFormat { kAuto, kJson, kText } log_format = LogFormat::kAuto;
   Metrics* metrics = nullptr;  // when set, every answer is counted (the control adapter's /metrics)
 };
 

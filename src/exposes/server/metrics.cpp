@@ -72,8 +72,24 @@ std::uint32_t Metrics::Series(std::string_view adapter, std::string_view operati
   if (it != ids_.end()) return it->second;
   labels_.push_back(key);
   auto id = static_cast<std::uint32_t>(labels_.size());
+  const std::size_t chunk = (id - 1) / kLabelChunk;
+  if (chunk < label_chunks_.size()) {
+    auto* labels = label_chunks_[chunk].load(std::memory_order_relaxed);
+    if (labels == nullptr) {
+      labels = new std::pair<std::string, std::string>[kLabelChunk];
+      label_chunks_[chunk].store(labels, std::memory_order_relaxed);
+    }
+    labels[(id - 1) % kLabelChunk] = key;
+    published_.store(id, std::memory_order_release);  // the label, then the count
+  }
   ids_.emplace(std::move(key), id);
   return id;
+}
+
+const std::pair<std::string, std::string>* Metrics::LabelsOf(std::uint32_t series) const {
+  if (series == 0 || series > published_.load(std::memory_order_acquire)) return nullptr;
+  const auto* labels = label_chunks_[(series - 1) / kLabelChunk].load(std::memory_order_relaxed);
+  return labels == nullptr ? nullptr : &labels[(series - 1) % kLabelChunk];
 }
 
 Metrics::ThreadSlots& Metrics::Mine() {

@@ -55,6 +55,10 @@ class Metrics {
 
   [[nodiscard]] std::vector<SeriesTotals> Snapshot();
 
+  // The (adapter, operation) of a series, without a lock (for the access log); null for 0 or
+  // an id not made yet.
+  [[nodiscard]] const std::pair<std::string, std::string>* LabelsOf(std::uint32_t series) const;
+
   struct Slot;
   struct ThreadSlots;
 
@@ -65,6 +69,10 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, std::uint32_t> ids_;
   std::vector<std::pair<std::string, std::string>> labels_;  // by id - 1
   std::vector<ThreadSlots*> threads_;
+  // The same labels in chunks that never move, published for lock-free readers.
+  static constexpr std::size_t kLabelChunk = 256;
+  std::array<std::atomic<std::pair<std::string, std::string>*>, 64> label_chunks_{};
+  std::atomic<std::uint32_t> published_{0};
 };
 
 }  // namespace capstan::exposes
