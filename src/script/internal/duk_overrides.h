@@ -44,4 +44,3 @@ int OnDuktapeNativeCheck(void* heap_udata);
 // 1 MiB of stack (2500, Duktape's default, needs about 1 MiB at -O2 and more under ASan).
 #undef DUK_USE_COMPILER_RECLIMIT
 #define DUK_USE_COMPILER_RECLIMIT 1000
-
