@@ -14,24 +14,6 @@ bool IsSafeNameChar(char c) {
          c == '-' || c == '.';
 }
 
-std::string_view JsonType(spec::ValueType type) {
-  switch (type) {
-    case spec::ValueType::kString:
-      return "string";
-    case spec::ValueType::kNumber:
-      return "number";
-    case spec::ValueType::kInteger:
-      return "integer";
-    case spec::ValueType::kBoolean:
-      return "boolean";
-    case spec::ValueType::kArray:
-      return "array";
-    case spec::ValueType::kObject:
-      return "object";
-  }
-  return "string";
-}
-
 // Splits "a/{id}/b" into {"a/", "id", "/b"}.
 std::vector<std::string> SplitUriTemplate(std::string_view uri) {
   std::vector<std::string> pieces;
@@ -88,7 +70,7 @@ json::object InputSchemaFor(const std::vector<runtime::InputSpec>& inputs) {
   json::array required;
   for (const runtime::InputSpec& in : inputs) {
     json::object property;
-    property["type"] = JsonType(in.type);
+    property["type"] = spec::ValueTypeName(in.type);
     if (in.type == spec::ValueType::kArray) property["items"] = json::object();
     if (!in.description.empty()) property["description"] = in.description;
     if (in.pattern) property["pattern"] = *in.pattern;

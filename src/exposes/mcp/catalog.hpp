@@ -168,6 +168,10 @@ struct Catalog {
                                          NativeTool handler, bool prefers_stream = false,
                                          std::string required_capability = {});
 
+// A boolean hint of the tool's annotations ("readOnlyHint", ...), or `absent` when the tool
+// does not give it.
+[[nodiscard]] bool Hint(const Tool& tool, std::string_view hint, bool absent);
+
 // The key of the confirmation in a 2026-07-28 tool call's inputResponses.
 inline constexpr std::string_view kConfirmInputKey = "capstan_confirm";
 

@@ -103,13 +103,6 @@ bool AnyMatches(const std::vector<std::string>& patterns, const std::string& ns,
 
 void SetName(json::object& definition, const std::string& name) { definition["name"] = name; }
 
-bool ReadOnly(const Tool& tool) {
-  const json::value* annotations = tool.definition.if_contains("annotations");
-  if (annotations == nullptr || !annotations->is_object()) return false;
-  const json::value* hint = annotations->as_object().if_contains("readOnlyHint");
-  return hint != nullptr && hint->is_bool() && hint->as_bool();
-}
-
 void ApplyHints(json::object& definition, const spec::McpToolHints& hints) {
   json::value& slot = definition["annotations"];
   if (!slot.is_object()) slot = json::object();
@@ -221,7 +214,7 @@ core::Status ApplyToolControls(CatalogPart& part, const ToolControls& controls,
       why = "not included";
     } else if (AnyMatches(controls.exclude, part.ns, declared)) {
       why = "excluded";
-    } else if (controls.read_only && !ReadOnly(tool)) {
+    } else if (controls.read_only && !Hint(tool, "readOnlyHint", false)) {
       why = "not read-only";
     }
     if (!why.empty()) {

@@ -171,20 +171,18 @@ ToolOutcome ToolResultFor(core::Result<runtime::InvocationResult> outcome, std::
   return out;
 }
 
+bool Hint(const Tool& tool, std::string_view hint, bool absent) {
+  const json::value* annotations = tool.definition.if_contains("annotations");
+  if (annotations == nullptr || !annotations->is_object()) return absent;
+  const json::value* value = annotations->as_object().if_contains(hint);
+  return value != nullptr && value->is_bool() ? value->get_bool() : absent;
+}
+
 std::size_t MarkForConfirmation(Catalog& catalog) {
   std::size_t marked = 0;
   for (Tool& tool : catalog.tools) {
-    bool read_only = false;
-    bool destructive = true;  // the MCP defaults for a tool that says nothing
-    if (const json::value* a = tool.definition.if_contains("annotations"); a && a->is_object()) {
-      if (const json::value* v = a->as_object().if_contains("readOnlyHint"); v && v->is_bool()) {
-        read_only = v->get_bool();
-      }
-      if (const json::value* v = a->as_object().if_contains("destructiveHint"); v && v->is_bool()) {
-        destructive = v->get_bool();
-      }
-    }
-    tool.confirm = destructive && !read_only;
+    // The MCP defaults for a tool that says nothing: destructive, not read-only.
+    tool.confirm = Hint(tool, "destructiveHint", true) && !Hint(tool, "readOnlyHint", false);
     marked += tool.confirm ? 1 : 0;
   }
   return marked;

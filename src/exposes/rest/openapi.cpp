@@ -4,32 +4,15 @@
 #include <set>
 
 #include "exposes/rest/rest_adapter.hpp"
+#include "spec/references.hpp"
 
 namespace capstan::rest {
 namespace {
 
 namespace json = core::json;
 
-std::string_view JsonType(spec::ValueType type) {
-  switch (type) {
-    case spec::ValueType::kString:
-      return "string";
-    case spec::ValueType::kNumber:
-      return "number";
-    case spec::ValueType::kInteger:
-      return "integer";
-    case spec::ValueType::kBoolean:
-      return "boolean";
-    case spec::ValueType::kArray:
-      return "array";
-    case spec::ValueType::kObject:
-      return "object";
-  }
-  return "string";
-}
-
 json::object InputSchema(const runtime::InputSpec& in) {
-  json::object schema{{"type", JsonType(in.type)}};
+  json::object schema{{"type", spec::ValueTypeName(in.type)}};
   // A query array takes every occurrence as a string (docs/rest.md).
   if (in.type == spec::ValueType::kArray) schema["items"] = json::object{{"type", "string"}};
   if (in.pattern) schema["pattern"] = *in.pattern;
@@ -44,7 +27,7 @@ json::object OutputSchema(const spec::OutputParameter& p) {
     schema["const"] = *p.const_value;
     return schema;
   }
-  schema["type"] = JsonType(p.type);
+  schema["type"] = spec::ValueTypeName(p.type);
   if (p.type == spec::ValueType::kObject && !p.properties.empty()) {
     json::object properties;
     for (const spec::OutputParameter& q : p.properties) properties[q.name] = OutputSchema(q);
@@ -82,16 +65,6 @@ std::string OpenApiPath(std::string_view path, std::vector<std::string>& variabl
     out.push_back(path[i++]);
   }
   return out;
-}
-
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] == '-' ? '_' : a[i];
-    char y = b[i] == '-' ? '_' : b[i];
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // A literal secret name (an API key header) or "" when it is a template over the binds.
@@ -186,7 +159,7 @@ core::Result<json::object> ExportOpenApi(std::shared_ptr<const runtime::Runtime>
       if (where == "path") {
         // The template's spelling: {access-key} serves the input access_key.
         for (const std::string& v : variables) {
-          if (SameName(v, in.name)) name = v;
+          if (spec::SameName(v, in.name)) name = v;
         }
         bound.insert(name);
       }
