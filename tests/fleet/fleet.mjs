@@ -268,3 +268,28 @@ export function startSim() {
     });
   });
 }
+
+// The simulator's built-in key and an audience of its built-in data (docs/simulator.md).
+export const SIM_TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566';
+export const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
+export const seedCapability = join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml');
+
+// `capstan serve` of the seed (or `source`) in front of `upstream`, REST on `rest` and MCP on
+// `mcp` (0: ephemeral), one event loop, plus `args`; resolves once every port of `wait` listens.
+export function serveSeed(upstream, { rest, mcp, args = [], wait, source = seedCapability }) {
+  return runCapstan(
+    [
+      source,
+      '--base-uri',
+      `iam-jwts=${upstream}`,
+      '--port',
+      `iam-jwts-rest=${rest}`,
+      '--port',
+      `iam-jwts-mcp=${mcp}`,
+      '--threads',
+      '1',
+      ...args,
+    ],
+    { ports: wait, env: { SCALEWAY_API_KEY: SIM_TOKEN } },
+  );
+}

@@ -12,10 +12,18 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startRecorder, startSim } from './fleet.mjs';
+import {
+  AUDIENCE,
+  SIM_TOKEN as TOKEN,
+  cleanup,
+  connectMcp,
+  freePort,
+  opts,
+  serveSeed,
+  startRecorder,
+  startSim,
+} from './fleet.mjs';
 
-const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
-const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
 const noPrometheus = spawnSync('prometheus', ['--version']).error
   ? 'the prometheus server is not installed (scripts/setup installs Debian\'s prometheus)'
   : null;
@@ -26,23 +34,12 @@ describe('metrics', { ...opts, ...(noPrometheus && !opts.skip ? { skip: noPromet
   test('/metrics counts answers per operation and tool, and Prometheus reads them back', async () => {
     const sim = await startSim();
     const [rest, mcp, control, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    await runCapstan(
-      [
-        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
-        '--base-uri',
-        `iam-jwts=${sim}`,
-        '--port',
-        `iam-jwts-rest=${rest}`,
-        '--port',
-        `iam-jwts-mcp=${mcp}`,
-        '--control-port',
-        String(control),
-        '--no-access-log',
-        '--threads',
-        '1',
-      ],
-      { ports: [rest, mcp, control], env: { SCALEWAY_API_KEY: TOKEN } },
-    );
+    await serveSeed(sim, {
+      rest,
+      mcp,
+      args: ['--control-port', String(control), '--no-access-log'],
+      wait: [rest, mcp, control],
+    });
     for (let i = 0; i < 5; i++) {
       const r = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}&page_size=2`);
       assert.equal(r.status, 200);
@@ -113,20 +110,7 @@ describe('trace context', opts, () => {
   test('traceparent (REST header, MCP _meta) reaches the upstream as a child and the access log', async () => {
     const recorder = await startRecorder();
     const [rest, mcp] = [await freePort(), await freePort()];
-    const served = await runCapstan(
-      [
-        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
-        '--base-uri',
-        `iam-jwts=${recorder.base}`,
-        '--port',
-        `iam-jwts-rest=${rest}`,
-        '--port',
-        `iam-jwts-mcp=${mcp}`,
-        '--threads',
-        '1',
-      ],
-      { ports: [rest, mcp], env: { SCALEWAY_API_KEY: TOKEN } },
-    );
+    const served = await serveSeed(recorder.base, { rest, mcp, wait: [rest, mcp] });
     const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = '00f067aa0ba902b7';
     let mark = recorder.requests.length;
@@ -182,22 +166,12 @@ describe('access log', opts, () => {
   test('--log-format text: one readable line a request', async () => {
     const recorder = await startRecorder();
     const rest = await freePort();
-    const served = await runCapstan(
-      [
-        join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'),
-        '--base-uri',
-        `iam-jwts=${recorder.base}`,
-        '--port',
-        `iam-jwts-rest=${rest}`,
-        '--port',
-        'iam-jwts-mcp=0',
-        '--log-format',
-        'text',
-        '--threads',
-        '1',
-      ],
-      { ports: [rest], env: { SCALEWAY_API_KEY: TOKEN } },
-    );
+    const served = await serveSeed(recorder.base, {
+      rest,
+      mcp: 0,
+      args: ['--log-format', 'text'],
+      wait: [rest],
+    });
     const r = await fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}`, {
       headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
     });

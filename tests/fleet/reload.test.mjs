@@ -11,10 +11,17 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cleanup, connectMcp, freePort, opts, repoRoot, runCapstan, startSim } from './fleet.mjs';
+import {
+  AUDIENCE,
+  cleanup,
+  connectMcp,
+  freePort,
+  opts,
+  seedCapability,
+  serveSeed,
+  startSim,
+} from './fleet.mjs';
 
-const TOKEN = '6c7ef130-6442-42fd-b525-ccf941221566'; // the simulator's built-in key
-const AUDIENCE = 'e41b66d4-13c6-4bdc-a996-431cfcb2185a';
 const wrkFound = spawnSync('wrk', ['--version']).error === undefined;
 
 after(cleanup);
@@ -41,7 +48,7 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
     const dir = mkdtempSync(join(tmpdir(), 'capstan-reload-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'iam-jwts.yaml');
-    copyFileSync(join(repoRoot, 'capabilities', 'scaleway-iam-jwts.yaml'), file);
+    copyFileSync(seedCapability, file);
     const original = readFileSync(file, 'utf8');
     assert.match(original, /description: List JWTs\n/);
     const sim = await startSim();
@@ -49,24 +56,13 @@ describe('hot reload', { ...opts, ...(wrkFound || opts.skip ? {} : { skip: 'wrk 
     const mcpPort = await freePort();
     const controlPort = await freePort();
     const control = `http://127.0.0.1:${controlPort}`;
-    const served = await runCapstan(
-      [
-        dir,
-        '--watch',
-        '--base-uri',
-        `iam-jwts=${sim}`,
-        '--port',
-        `iam-jwts-rest=${restPort}`,
-        '--port',
-        `iam-jwts-mcp=${mcpPort}`,
-        '--control-port',
-        String(controlPort),
-        '--no-access-log',
-        '--threads',
-        '1',
-      ],
-      { ports: [restPort, mcpPort, controlPort], env: { SCALEWAY_API_KEY: TOKEN } },
-    );
+    const served = await serveSeed(sim, {
+      source: dir,
+      rest: restPort,
+      mcp: mcpPort,
+      args: ['--watch', '--control-port', String(controlPort), '--no-access-log'],
+      wait: [restPort, mcpPort, controlPort],
+    });
 
     // An MCP session opened before the reloads, with its GET stream for notifications.
     const client = await connectMcp(`http://127.0.0.1:${mcpPort}/mcp`);
