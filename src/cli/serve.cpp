@@ -29,11 +29,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
+#include "core/hex.hpp"
 #include "exposes/control/control_adapter.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/mcp/merge.hpp"
 #include "exposes/rest/rest_adapter.hpp"
 #include "exposes/server/host.hpp"
+#include "exposes/skill/skill_adapter.hpp"
 #include "http/event_backend.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/values.hpp"
@@ -220,13 +222,7 @@ std::string FileSha256(const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
+  return core::HexLower(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 // Loads and builds every file on a few threads: parsing, schema checks and compiling the
@@ -463,6 +459,21 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
     const auto& rt = l.runtime;
     const auto& capability = l.capability;
     if (!capability->capability) continue;
+    // The capability's skills, built first: its mcp adapters serve them too (SEP-2640).
+    std::vector<std::pair<const spec::ExposesSkill*, std::vector<skill::SkillPackage>>> skills;
+    std::vector<mcp::SkillEntry> mcp_skills;
+    for (const spec::Exposes& exposes : capability->capability->exposes) {
+      const auto* skill_spec = std::get_if<spec::ExposesSkill>(&exposes);
+      if (skill_spec == nullptr || args.stdio) continue;
+      auto packages = skill::BuildSkillPackages(*capability, *skill_spec, rt);
+      if (!packages) {
+        err << "capstan: " << file << ": " << packages.error().message << "\n";
+        return kExitInvalid;
+      }
+      for (mcp::SkillEntry& e : skill::McpSkillEntries(*packages))
+        mcp_skills.push_back(std::move(e));
+      skills.emplace_back(skill_spec, std::move(*packages));
+    }
     for (const spec::Exposes& exposes : capability->capability->exposes) {
       std::string ns(spec::ExposesNamespace(exposes));
       auto port_for = [&](int declared) -> std::uint16_t {
@@ -509,7 +520,7 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
           mcp_groups.emplace_back(listener, std::vector<mcp::AdapterSource>{});
           group = std::prev(mcp_groups.end());
         }
-        group->second.push_back(mcp::AdapterSource{rt, mcp_spec, file});
+        group->second.push_back(mcp::AdapterSource{rt, mcp_spec, file, mcp_skills});
         ++set.served;
       } else if (const auto* ctl = std::get_if<spec::ExposesControl>(&exposes)) {
         if (!control_file.empty()) {
@@ -533,9 +544,20 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
                                                     : port_for(ctl->port);
         set.registrations.push_back({address, port, std::move(*adapter)});
         set.has_control = true;
-      } else {
-        err << "capstan: " << spec::ExposesTypeName(exposes) << " adapter '" << ns
-            << "' is not served yet by this build\n";
+      } else if (const auto* skill_spec = std::get_if<spec::ExposesSkill>(&exposes)) {
+        auto packages = std::find_if(skills.begin(), skills.end(),
+                                     [&](const auto& s) { return s.first == skill_spec; });
+        auto adapter = skill::MakeSkillAdapter(rt.get(), *skill_spec, std::move(packages->second));
+        if (!adapter) {
+          err << "capstan: " << file << ": " << adapter.error().message << "\n";
+          return kExitInvalid;
+        }
+        std::string address = !ctx.address_override.empty()
+                                  ? ctx.address_override
+                                  : skill_spec->address.value_or("127.0.0.1");
+        if (address == "localhost") address = "127.0.0.1";
+        set.registrations.push_back({address, port_for(skill_spec->port), std::move(*adapter)});
+        ++set.served;
       }
     }
   }

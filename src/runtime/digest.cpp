@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.hpp"
+
 namespace capstan::runtime {
 
 using core::ErrorCode;
@@ -28,13 +30,7 @@ std::optional<std::string> Hash(std::string_view algorithm, std::string_view dat
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr) != 1) return std::nullopt;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xF];
-  }
-  return hex;
+  return core::HexLower(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 // A quoted-string (RFC 9110 5.6.4): quotes and backslashes escaped.

@@ -41,16 +41,25 @@ import {
 // ephemeral ports), an MCP client session (with the bearer token when `token`). Each test starts
 // with an empty request record. If capstan refuses the file, before() fails and so does every
 // test of the file, with capstan's message.
-export function setupStep(ctx, { file, consumes, token, rest = false, registryAuth = 'binds' }) {
+export function setupStep(
+  ctx,
+  { file, consumes, token, rest = false, skills = false, registryAuth = 'binds' },
+) {
   ctx.registryAuth = registryAuth;
+  ctx.file = file;
   before(async () => {
     if (skipReason) return;
     ctx.mock = await startMock();
-    const adapters = ['shipyard-tools', ...(rest ? ['shipyard-api'] : [])];
+    const adapters = [
+      'shipyard-tools',
+      ...(rest ? ['shipyard-api'] : []),
+      ...(skills ? ['shipyard-skills'] : []),
+    ];
     const served = await startCapstan(file, { mock: ctx.mock, consumes, adapters });
     ctx.stderr = served.stderr;
     ctx.mcpUrl = `${served.urls['shipyard-tools']}/mcp`;
     ctx.restUrl = served.urls['shipyard-api'];
+    ctx.skillsUrl = served.urls['shipyard-skills'];
     ctx.client = await connectMcp(ctx.mcpUrl, token);
   });
   beforeEach(() => ctx.mock?.reset());

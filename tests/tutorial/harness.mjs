@@ -74,7 +74,7 @@ export async function startMock() {
 
 // `capstan serve <file>` from a copy of the tutorial folder:
 //   consumes: {namespace: mock API title} → --base-uri namespace=<mock base URI>
-//   adapters: [namespace, …]              → --port namespace=0 (skill adapters are not served)
+//   adapters: [namespace, …]              → --port namespace=0
 // Resolves with {urls: {namespace → http://127.0.0.1:port}, stdout, stderr, child} once every
 // adapter printed `capstan: <type> adapter '<ns>' listening on <url>`; rejects with capstan's
 // stderr if it exits first (for example when it refuses the capability).

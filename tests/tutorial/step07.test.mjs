@@ -1,7 +1,7 @@
 // Step 7 (step-7-shipyard-orchestrated-lookup.yml): get-ship-with-crew is orchestrated: call get-
 // ship, call list-crew, lookup crewId over $.get-ship.assignedCrew, mappings; the same as a REST
-// operation GET /ships/{imo}/crew of the REST adapter shipyard-api (a skill adapter, shipyard-
-// skills, is declared too and not tested: capstan does not serve skills).
+// operation GET /ships/{imo}/crew of the REST adapter shipyard-api; and the skill adapter
+// shipyard-skills (skills.mjs).
 import * as E from './expected.mjs';
 import {
   REGISTRY_AND_DOCKYARD,
@@ -16,9 +16,11 @@ import {
   shipWithCrewTests,
 } from './common.mjs';
 import { SECRETS } from './harness.mjs';
+import { skillTests } from './skills.mjs';
 
 const ctx = {};
 setupStep(ctx, {
+  skills: true,
   file: 'step-7-shipyard-orchestrated-lookup.yml',
   consumes: REGISTRY_AND_DOCKYARD,
   token: SECRETS.mcpToken,
@@ -44,3 +46,4 @@ legacyTests(ctx, 7);
 createVoyageTests(ctx, 7);
 shipWithCrewTests(ctx, 7);
 restTests(ctx, 7);
+skillTests(ctx, 7);

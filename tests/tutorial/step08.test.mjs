@@ -1,6 +1,6 @@
-// Step 8 (step-8-shipyard-skill-groups.yml): the step-7 MCP tools plus a skill adapter (shipyard-
-// skills, not tested: capstan does not serve skills; it must not stop the MCP adapter from being
-// served).
+// Step 8 (step-8-shipyard-skill-groups.yml): the step-7 MCP tools plus the skill adapter
+// shipyard-skills (fleet-ops, voyage-ops): its REST catalog, SKILL.md, contents and ZIP, and the
+// same skills on the MCP adapter through the Skills extension (skills.mjs).
 import * as E from './expected.mjs';
 import {
   REGISTRY_AND_DOCKYARD,
@@ -14,9 +14,11 @@ import {
   shipWithCrewTests,
 } from './common.mjs';
 import { SECRETS } from './harness.mjs';
+import { skillTests } from './skills.mjs';
 
 const ctx = {};
 setupStep(ctx, {
+  skills: true,
   file: 'step-8-shipyard-skill-groups.yml',
   consumes: REGISTRY_AND_DOCKYARD,
   token: SECRETS.mcpToken,
@@ -41,3 +43,4 @@ getShipTests(ctx, 8, { shaped: true });
 legacyTests(ctx, 8);
 createVoyageTests(ctx, 8);
 shipWithCrewTests(ctx, 8);
+skillTests(ctx, 8, { mcp: true });

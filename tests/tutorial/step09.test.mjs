@@ -16,9 +16,11 @@ import {
   shipWithCrewTests,
 } from './common.mjs';
 import { SECRETS } from './harness.mjs';
+import { skillTests } from './skills.mjs';
 
 const ctx = {};
 setupStep(ctx, {
+  skills: true,
   file: 'step-9-shipyard-aggregates.yml',
   consumes: REGISTRY_AND_DOCKYARD,
   token: SECRETS.mcpToken,
@@ -46,3 +48,4 @@ getShipTests(ctx, 9, { shaped: true });
 legacyTests(ctx, 9);
 createVoyageTests(ctx, 9);
 shipWithCrewTests(ctx, 9);
+skillTests(ctx, 9);

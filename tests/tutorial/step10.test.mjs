@@ -14,9 +14,11 @@ import {
   shipWithCrewTests,
 } from './common.mjs';
 import { SECRETS } from './harness.mjs';
+import { skillTests } from './skills.mjs';
 
 const ctx = {};
 setupStep(ctx, {
+  skills: true,
   file: 'step-10-shipyard-rest-adapter.yml',
   consumes: REGISTRY_AND_DOCKYARD,
   token: SECRETS.mcpToken,
@@ -45,3 +47,4 @@ legacyTests(ctx, 10);
 createVoyageTests(ctx, 10);
 shipWithCrewTests(ctx, 10);
 restTests(ctx, 10);
+skillTests(ctx, 10);

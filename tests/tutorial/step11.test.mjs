@@ -23,9 +23,11 @@ import {
   shipWithCrewTests,
 } from './common.mjs';
 import { SECRETS, callError, callOk, http, opts } from './harness.mjs';
+import { skillTests } from './skills.mjs';
 
 const ctx = {};
 setupStep(ctx, {
+  skills: true,
   file: 'step-11-shipyard-fleet-manifest.yml',
   consumes: REGISTRY_AND_DOCKYARD,
   token: SECRETS.mcpToken,
@@ -97,3 +99,4 @@ test('step 11: REST GET /voyages/VOY-0000-000/manifest is an error, not a 200', 
   const answer = await http('GET', `${ctx.restUrl}/voyages/VOY-0000-000/manifest`);
   assert.ok(answer.status >= 400, `status ${answer.status}: ${answer.text}`);
 });
+skillTests(ctx, 11);

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "exposes/server/host.hpp"
+#include "exposes/server/testing/served_endpoint.hpp"
 #include "http/testing/test_client.hpp"
 
 namespace capstan::control {
@@ -12,22 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Served {
-  explicit Served(std::shared_ptr<exposes::Endpoint> endpoint) : host(Options()) {
-    host.Add("127.0.0.1", 0, std::move(endpoint));
-    EXPECT_TRUE(host.Start());
-    port = host.bound().at(0).port;
-  }
-  ~Served() { host.Stop(1s); }
-  static exposes::HostOptions Options() {
-    exposes::HostOptions o;
-    o.threads = 1;
-    o.access_log = false;
-    return o;
-  }
-  exposes::Host host;
-  std::uint16_t port = 0;
-};
+using Served = exposes::testing::ServedEndpoint;
 
 struct Fake {
   std::atomic<bool> ready{true};

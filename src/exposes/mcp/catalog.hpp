@@ -131,11 +131,27 @@ struct Prompt {
   NativePrompt native;
 };
 
+// A skill served through the draft Skills extension (SEP-2640, io.modelcontextprotocol/skills):
+// its skills/list entry ({uri, frontmatter, resources: [{uri, digest, size}]}) and its files,
+// read with resources/read. `uri` is skill://<adapter>/<name>/SKILL.md.
+struct SkillFileResource {
+  std::string uri;
+  std::string mime_type;
+  std::string bytes;
+};
+struct SkillEntry {
+  std::string uri;
+  json::object entry;
+  std::vector<SkillFileResource> files;  // SKILL.md first
+};
+inline constexpr std::string_view kSkillsExtension = "io.modelcontextprotocol/skills";
+
 struct Catalog {
   std::vector<Tool> tools;  // in list order
   std::map<std::string, std::size_t, std::less<>> tool_index;
   std::vector<Resource> resources;  // direct resources and templates
   std::vector<Prompt> prompts;
+  std::vector<SkillEntry> skills;
   std::string instructions;  // the adapter's description
 
   core::Status AddTool(Tool tool);

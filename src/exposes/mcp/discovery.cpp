@@ -141,6 +141,7 @@ core::Result<Catalog> MakeDiscoveryCatalog(std::shared_ptr<const Catalog> full) 
   Catalog catalog;
   catalog.resources = full->resources;
   catalog.prompts = full->prompts;
+  catalog.skills = full->skills;
   const std::string count = std::to_string(full->tools.size());
   catalog.instructions =
       (full->instructions.empty() ? std::string() : full->instructions + "\n\n") +

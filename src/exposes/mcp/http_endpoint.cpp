@@ -621,7 +621,7 @@ core::Result<std::shared_ptr<exposes::Endpoint>> MakeMcpAdapter(
     std::shared_ptr<const runtime::Runtime> runtime, const spec::ExposesMcp& spec,
     const McpOptions& options) {
   MountReport report;
-  auto endpoints = MakeMcpEndpoints({AdapterSource{std::move(runtime), &spec, ""}}, options,
+  auto endpoints = MakeMcpEndpoints({AdapterSource{std::move(runtime), &spec, "", {}}}, options,
                                     MountOptions{}, report);
   if (!endpoints) return core::Fail(std::move(endpoints).error());
   return endpoints->front();

@@ -277,6 +277,15 @@ core::Result<Catalog> MergeCatalogs(std::vector<CatalogPart> parts, ToolClash cl
       }
       merged.resources.push_back(std::move(resource));
     }
+    for (SkillEntry& skill : part.catalog.skills) {
+      auto [it, fresh] = resource_owner.emplace(skill.uri, &part);
+      if (!fresh) {
+        return Fail(ErrorCode::kInvalidArgument, "skill '" + skill.uri + "' is offered by " +
+                                                     it->second->label + " and by " + part.label +
+                                                     " on one listener");
+      }
+      merged.skills.push_back(std::move(skill));
+    }
   }
   return merged;
 }
@@ -305,6 +314,7 @@ core::Result<BuiltPart> BuildPart(const AdapterSource& source, const MountOption
     }
   }
   built.part.catalog = std::move(*catalog);
+  built.part.catalog.skills = source.skills;
   if (!mount.controls.empty()) {
     CAPSTAN_RETURN_IF_ERROR(ApplyToolControls(built.part, mount.controls, report));
   }

@@ -53,6 +53,7 @@ struct AdapterSource {
   std::shared_ptr<const runtime::Runtime> runtime;
   const spec::ExposesMcp* spec = nullptr;
   std::string file;
+  std::vector<SkillEntry> skills;  // its capability's skills, for the Skills extension
 };
 
 struct MountOptions {

@@ -323,18 +323,18 @@ TEST(MakeMcpEndpoints, DifferentInboundAuthCannotShareAnEndpoint) {
   Loaded a = Load(CapabilityText("a-mcp", {"x"}, true), "a.yaml", ro);
   Loaded b = Load(CapabilityText("b-mcp", {"y"}, false), "b.yaml", ro);
   MountReport report;
-  auto endpoints = MakeMcpEndpoints(
-      {AdapterSource{a.runtime, a.spec, "a.yaml"}, AdapterSource{b.runtime, b.spec, "b.yaml"}},
-      McpOptions{}, MountOptions{}, report);
+  auto endpoints = MakeMcpEndpoints({AdapterSource{a.runtime, a.spec, "a.yaml", {}},
+                                     AdapterSource{b.runtime, b.spec, "b.yaml", {}}},
+                                    McpOptions{}, MountOptions{}, report);
   ASSERT_FALSE(endpoints);
   EXPECT_NE(endpoints.error().message.find("share a listener but not their inbound "
                                            "authentication"),
             std::string::npos);
   // Separate TLS contexts (runtimes not built by one serve) are refused too.
   Loaded c = Load(CapabilityText("c-mcp", {"z"}), "c.yaml");
-  auto mixed = MakeMcpEndpoints(
-      {AdapterSource{b.runtime, b.spec, "b.yaml"}, AdapterSource{c.runtime, c.spec, "c.yaml"}},
-      McpOptions{}, MountOptions{}, report);
+  auto mixed = MakeMcpEndpoints({AdapterSource{b.runtime, b.spec, "b.yaml", {}},
+                                 AdapterSource{c.runtime, c.spec, "c.yaml", {}}},
+                                McpOptions{}, MountOptions{}, report);
   ASSERT_FALSE(mixed);
 }
 
@@ -361,9 +361,9 @@ TEST(MakeMcpEndpoints, UnionAndPerAdapterMountsServeOverHttp) {
   MountOptions mount;
   mount.per_adapter = true;
   MountReport report;
-  auto endpoints = MakeMcpEndpoints(
-      {AdapterSource{a.runtime, a.spec, "a.yaml"}, AdapterSource{b.runtime, b.spec, "b.yaml"}},
-      McpOptions{}, mount, report);
+  auto endpoints = MakeMcpEndpoints({AdapterSource{a.runtime, a.spec, "a.yaml", {}},
+                                     AdapterSource{b.runtime, b.spec, "b.yaml", {}}},
+                                    McpOptions{}, mount, report);
   ASSERT_TRUE(endpoints) << endpoints.error().message;
   ASSERT_EQ(endpoints->size(), 3u);
   EXPECT_EQ((*endpoints)[0]->Describe(), "mcp adapters a-mcp and 1 more (union)");

@@ -1,6 +1,10 @@
 #include "exposes/mcp/protocol.hpp"
 
 #include <algorithm>
+#include <set>
+
+#include "core/base64.hpp"
+#include "core/utf8.hpp"
 
 namespace capstan::mcp {
 
@@ -76,6 +80,21 @@ Protocol::Protocol(std::shared_ptr<const Catalog> catalog, ProtocolOptions optio
     (r.is_template ? template_list_ : resource_list_).Add(r.definition);
   }
   for (const Prompt& p : catalog_->prompts) prompt_list_.Add(p.definition);
+  for (std::size_t i = 0; i < catalog_->skills.size(); ++i) {
+    const SkillEntry& skill = catalog_->skills[i];
+    skill_list_.Add(skill.entry);
+    // SKILL.md is a listed resource whose name and description are the frontmatter's.
+    json::object listed;
+    listed["uri"] = skill.uri;
+    const json::object* fm = skill.entry.at("frontmatter").if_object();
+    if (fm != nullptr) {
+      if (const json::value* n = fm->if_contains("name")) listed["name"] = *n;
+      if (const json::value* d = fm->if_contains("description")) listed["description"] = *d;
+    }
+    listed["mimeType"] = "text/markdown";
+    resource_list_.Add(listed);
+    for (std::size_t f = 0; f < skill.files.size(); ++f) skill_files_[skill.files[f].uri] = {i, f};
+  }
 }
 
 json::object Protocol::Capabilities(bool modern) const {
@@ -86,7 +105,7 @@ json::object Protocol::Capabilities(bool modern) const {
   if (!modern) tools["listChanged"] = options_.tools_list_changed;
   caps["tools"] = std::move(tools);
   caps["logging"] = json::object();
-  if (!catalog_->resources.empty()) {
+  if (!catalog_->resources.empty() || !catalog_->skills.empty()) {
     json::object resources;
     if (!modern) {
       resources["subscribe"] = true;
@@ -100,6 +119,14 @@ json::object Protocol::Capabilities(bool modern) const {
     caps["prompts"] = std::move(prompts);
   }
   if (!catalog_->prompts.empty() || !template_list_.empty()) caps["completions"] = json::object();
+  if (!catalog_->skills.empty()) {
+    // skills/list, skills/get, and resources/directory/read over the skills' folders.
+    json::object settings;
+    settings["directoryRead"] = true;
+    json::object extensions;
+    extensions[kSkillsExtension] = std::move(settings);
+    caps["extensions"] = std::move(extensions);
+  }
   return caps;
 }
 
@@ -225,7 +252,7 @@ std::optional<Protocol::Reply> Protocol::PrepareModernRequest(const Message& req
 std::optional<Protocol::Reply> Protocol::Precheck(const Message& request,
                                                   const Session& session) const {
   const std::string_view m = request.method;
-  const bool has_resources = !catalog_->resources.empty();
+  const bool has_resources = !catalog_->resources.empty() || !catalog_->skills.empty();
   const bool has_prompts = !catalog_->prompts.empty();
   // The lists answer (empty) even without resources or prompts: clients call them anyway.
   bool known = m == "tools/call" || m == "tools/list" || m == "server/discover" ||
@@ -235,6 +262,8 @@ std::optional<Protocol::Reply> Protocol::Precheck(const Message& request,
                (has_resources && !session.modern &&
                 (m == "resources/subscribe" || m == "resources/unsubscribe")) ||
                (has_prompts && m == "prompts/get") ||
+               (!catalog_->skills.empty() &&
+                (m == "skills/list" || m == "skills/get" || m == "resources/directory/read")) ||
                ((has_prompts || !template_list_.empty()) && m == "completion/complete");
   if (!known)
     return Error(request, session, kMethodNotFound, "method not found: " + std::string(m));
@@ -306,9 +335,13 @@ Protocol::Reply Protocol::ListPage(const Message& request, const Session& sessio
 asio::awaitable<Protocol::Reply> Protocol::HandleRequest(const Message& request, Session& session,
                                                          RequestScope& scope) const {
   const std::string_view method = request.method;
-  const bool has_resources = !catalog_->resources.empty();
+  const bool has_resources = !catalog_->resources.empty() || !catalog_->skills.empty();
   const bool has_prompts = !catalog_->prompts.empty();
   if (method == "tools/call") co_return co_await CallTool(request, session, scope);
+  if (!catalog_->skills.empty() &&
+      (method == "skills/list" || method == "skills/get" || method == "resources/directory/read")) {
+    co_return SkillsRequest(request, session);
+  }
   if (method == "tools/list") co_return ListPage(request, session, "tools", tool_list_);
   if (method == "ping" && !session.modern) co_return Result(request, session, json::object());
   if (method == "logging/setLevel" && !session.modern) {
@@ -485,11 +518,84 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
   co_return Result(request, session, std::move(outcome.result));
 }
 
+Protocol::Reply Protocol::SkillsRequest(const Message& request, const Session& session) const {
+  if (request.method == "skills/list") return ListPage(request, session, "skills", skill_list_);
+  auto uri = StringField(request.params, "uri");
+  if (!uri) return Error(request, session, kInvalidParams, "params.uri is required");
+  if (request.method == "resources/directory/read") {
+    // The direct children of a skill folder: files, and subfolders as inode/directory.
+    const std::string prefix = std::string(*uri) + "/";
+    json::array children;
+    std::set<std::string> folders;
+    for (const SkillEntry& skill : catalog_->skills) {
+      for (const SkillFileResource& f : skill.files) {
+        if (f.uri.compare(0, prefix.size(), prefix) != 0) continue;
+        std::string_view rest = std::string_view(f.uri).substr(prefix.size());
+        const std::size_t slash = rest.find('/');
+        json::object child;
+        if (slash == std::string_view::npos) {
+          child["uri"] = f.uri;
+          child["name"] = rest;
+          child["mimeType"] = f.mime_type;
+        } else {
+          std::string folder = prefix + std::string(rest.substr(0, slash));
+          if (!folders.insert(folder).second) continue;
+          child["uri"] = folder;
+          child["name"] = rest.substr(0, slash);
+          child["mimeType"] = "inode/directory";
+        }
+        children.push_back(std::move(child));
+      }
+    }
+    if (children.empty()) {
+      json::object data;
+      data["uri"] = *uri;
+      json::value d(std::move(data));
+      return Error(request, session, kInvalidParams, "not a skill folder: " + std::string(*uri),
+                   &d);
+    }
+    json::object result;
+    result["resources"] = std::move(children);
+    return Result(request, session, Cacheable(std::move(result), session));
+  }
+  for (const SkillEntry& skill : catalog_->skills) {
+    if (skill.uri != *uri) continue;
+    json::object result;
+    result["skill"] = skill.entry;
+    return Result(request, session, Cacheable(std::move(result), session));
+  }
+  json::object data;
+  data["uri"] = *uri;
+  json::value d(std::move(data));
+  return Error(request, session, kInvalidParams, "no skill at " + std::string(*uri), &d);
+}
+
+std::optional<Protocol::Reply> Protocol::ReadSkillFile(const Message& request,
+                                                       const Session& session,
+                                                       std::string_view uri) const {
+  auto it = skill_files_.find(uri);
+  if (it == skill_files_.end()) return std::nullopt;
+  const SkillFileResource& file = catalog_->skills[it->second.first].files[it->second.second];
+  json::object content;
+  content["uri"] = file.uri;
+  content["mimeType"] = file.mime_type;
+  // Text when the bytes are UTF-8 (the digest covers these same bytes), else base64.
+  if (core::FindInvalidUtf8(file.bytes) == std::string_view::npos) {
+    content["text"] = file.bytes;
+  } else {
+    content["blob"] = core::EncodeBase64(file.bytes);
+  }
+  json::object result;
+  result["contents"] = json::array{std::move(content)};
+  return Result(request, session, Cacheable(std::move(result), session));
+}
+
 asio::awaitable<Protocol::Reply> Protocol::ReadResourceRequest(const Message& request,
                                                                Session& session,
                                                                RequestScope& scope) const {
   auto uri = StringField(request.params, "uri");
   if (!uri) co_return Error(request, session, kInvalidParams, "params.uri is required");
+  if (auto skill_file = ReadSkillFile(request, session, *uri)) co_return std::move(*skill_file);
   const int not_found = session.modern ? kInvalidParams : kResourceNotFound;
   for (const Resource& r : catalog_->resources) {
     json::object variables;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -106,6 +107,10 @@ class Protocol {
   [[nodiscard]] json::object WithModernMembers(json::object result, const Session& session) const;
   [[nodiscard]] boost::asio::awaitable<Reply> CallTool(const Message& request, Session& session,
                                                        RequestScope& scope) const;
+  [[nodiscard]] Reply SkillsRequest(const Message& request, const Session& session) const;
+  // resources/read of a skill's file, or nullopt when `uri` is not one.
+  [[nodiscard]] std::optional<Reply> ReadSkillFile(const Message& request, const Session& session,
+                                                   std::string_view uri) const;
   [[nodiscard]] boost::asio::awaitable<Reply> ReadResourceRequest(const Message& request,
                                                                   Session& session,
                                                                   RequestScope& scope) const;
@@ -125,6 +130,9 @@ class Protocol {
   Listing resource_list_;
   Listing template_list_;
   Listing prompt_list_;
+  Listing skill_list_;
+  // skill file URI → (skill, file) indexes into catalog_->skills.
+  std::map<std::string, std::pair<std::size_t, std::size_t>, std::less<>> skill_files_;
 };
 
 }  // namespace capstan::mcp

@@ -11,6 +11,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "core/hex.hpp"
+
 namespace capstan::mcp {
 
 namespace asio = boost::asio;
@@ -47,14 +49,7 @@ class TimerWaker final : public Waker, public std::enable_shared_from_this<Timer
 };
 
 std::string Hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 0xF];
-  }
-  return out;
+  return core::HexLower(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 std::string Sign(const std::string& key, std::string_view random_part) {
