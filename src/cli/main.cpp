@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
                    "Serve the control adapter (health, status, info, reload, validate) on this "
                    "port; 0 = ephemeral. Also moves a control adapter a file declares")
       ->check(CLI::Range(0, 65535));
+  serve->add_flag("--ready-upstreams", serve_args.ready_upstreams,
+                  "The control adapter's /health/ready is DEGRADED while a consumed upstream "
+                  "does not accept a TCP connection (probed every 5 s)");
   serve->add_flag("--watch", serve_args.watch,
                   "Reload when a loaded file, or a YAML file of a directory argument, changes "
                   "(inotify; SIGHUP always reloads)");

@@ -29,7 +29,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
+#include "cli/upstream_probe.hpp"
 #include "core/hex.hpp"
+#include "core/percent.hpp"
 #include "exposes/control/control_adapter.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
 #include "exposes/mcp/merge.hpp"
@@ -37,6 +39,7 @@
 #include "exposes/server/host.hpp"
 #include "exposes/skill/skill_adapter.hpp"
 #include "http/event_backend.hpp"
+#include "http/otlp.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/values.hpp"
 #include "spec/loader.hpp"
@@ -372,6 +375,7 @@ struct ServeContext {
   std::size_t reloads_failed = 0;
   std::string last_reload_error;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
+  std::unique_ptr<UpstreamProbe> probe;  // --ready-upstreams
 };
 
 // One set of capabilities loaded and built into endpoints, at start-up or at a reload.
@@ -665,6 +669,21 @@ void Announce(const exposes::Host& host, std::ostream& announce) {
 
 // A hot reload: the new set is loaded and built beside the serving one, and replaces it only
 // when every file loads and every listener can take it; otherwise the old set keeps serving.
+// The upstreams of a serving set, once each (by origin), for --ready-upstreams.
+std::vector<ProbeTarget> ProbeTargets(const ServingSet& set) {
+  std::vector<ProbeTarget> out;
+  std::set<std::string> seen;
+  for (const LoadedCapability& l : set.loaded) {
+    if (!l.runtime) continue;
+    for (const auto& [ns, origin] : l.runtime->Origins()) {
+      if (!seen.insert(origin.Key()).second) continue;
+      out.push_back({ns + " (" + origin.host + ":" + std::to_string(origin.port) + ")", origin.host,
+                     origin.port});
+    }
+  }
+  return out;
+}
+
 core::Result<json::object> Reload(ServeContext& ctx, exposes::Host& host, ServingSet& current,
                                   std::string_view why, std::ostream& out, std::ostream& err) {
   std::lock_guard lock(ctx.mu);
@@ -695,6 +714,7 @@ core::Result<json::object> Reload(ServeContext& ctx, exposes::Host& host, Servin
   }
   err << log.str();
   current = std::move(next);  // the old set lives on in the requests still using it
+  if (ctx.probe) ctx.probe->SetTargets(ProbeTargets(current));
   for (const auto& [listener, stores] : ctx.stores) {
     stores->Broadcast(R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})");
   }
@@ -858,6 +878,9 @@ void SetUpControlHooks(ServeContext& ctx, ServingSet& current, std::ostream& out
     std::vector<std::string> reasons;
     if (ctx.stopping) reasons.emplace_back("stopping: a signal asked the process to stop");
     if (!ctx.started) reasons.emplace_back("starting: the listeners are not all open yet");
+    if (ctx.probe) {
+      for (std::string& r : ctx.probe->Reasons()) reasons.push_back(std::move(r));
+    }
     return reasons;
   };
   hooks.status = [&ctx, &current] {
@@ -915,6 +938,92 @@ void SetUpControlHooks(ServeContext& ctx, ServingSet& current, std::ostream& out
   };
 }
 
+// `{{NAME}}` in a control adapter's OTLP endpoint, from its capability's binds.
+core::Result<std::string> RenderBinds(std::string_view text, const runtime::BindValues& binds) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t open = text.find("{{", pos);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) break;
+    out.append(text.substr(pos, open - pos));
+    std::string_view name = text.substr(open + 2, close - open - 2);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    auto value = binds.Find(name);
+    if (!value) {
+      return core::Fail(
+          core::ErrorCode::kInvalidArgument,
+          "observability.exporters.otlp.endpoint: no bind named " + std::string(name));
+    }
+    out.append(*value);
+    pos = close + 2;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+// The span exporter the control adapter's `observability` (or the OpenTelemetry environment
+// variables) asks for; null when none. Started before the listeners, stopped after them.
+core::Result<std::unique_ptr<http::OtlpExporter>> StartSpanExport(const ServingSet& set,
+                                                                  std::ostream& err) {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  if (env("OTEL_SDK_DISABLED") == "true") return std::unique_ptr<http::OtlpExporter>();
+  std::optional<std::string> url;
+  bool exact = false;  // a traces endpoint, used as it is
+  double sampling = 1.0;
+  for (const LoadedCapability& l : set.loaded) {
+    if (!l.capability->capability) continue;
+    for (const spec::Exposes& e : l.capability->capability->exposes) {
+      const auto* ctl = std::get_if<spec::ExposesControl>(&e);
+      if (ctl == nullptr || !ctl->observability) continue;
+      const spec::Observability& o = *ctl->observability;
+      if (!o.enabled) return std::unique_ptr<http::OtlpExporter>();
+      sampling = o.traces.sampling;
+      if (o.otlp_endpoint) {
+        auto rendered = RenderBinds(*o.otlp_endpoint, l.runtime->binds());
+        if (!rendered) return core::Fail(std::move(rendered).error());
+        url = std::move(*rendered);
+      }
+    }
+  }
+  if (!url && !env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").empty()) {
+    url = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    exact = true;
+  }
+  if (!url && !env("OTEL_EXPORTER_OTLP_ENDPOINT").empty()) url = env("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (!url) return std::unique_ptr<http::OtlpExporter>();
+  auto endpoint = http::ParseOtlpEndpoint(*url, !exact);
+  if (!endpoint) return core::Fail(std::move(endpoint).error());
+  http::OtlpOptions options;
+  options.endpoint = std::move(*endpoint);
+  options.service_version = CAPSTAN_VERSION;
+  if (!env("OTEL_SERVICE_NAME").empty()) options.service_name = env("OTEL_SERVICE_NAME");
+  // OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2" (values percent-decoded), e.g. a collector token.
+  std::string_view headers =
+      std::getenv("OTEL_EXPORTER_OTLP_HEADERS") ? std::getenv("OTEL_EXPORTER_OTLP_HEADERS") : "";
+  while (!headers.empty()) {
+    const std::size_t comma = headers.find(',');
+    std::string_view pair = headers.substr(0, comma);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && eq > 0) {
+      auto value = core::PercentDecode(pair.substr(eq + 1));
+      if (value) options.headers.emplace_back(std::string(pair.substr(0, eq)), std::move(*value));
+    }
+    headers = comma == std::string_view::npos ? std::string_view() : headers.substr(comma + 1);
+  }
+  err << "capstan: exporting spans to http://" << options.endpoint.host << ":"
+      << options.endpoint.port << options.endpoint.target << " (OTLP/HTTP JSON, sampling "
+      << sampling << ")\n";
+  auto exporter = std::make_unique<http::OtlpExporter>(std::move(options));
+  http::SetSpanSink(exporter.get(), sampling);
+  return exporter;
+}
+
 }  // namespace
 
 int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
@@ -930,6 +1039,25 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   ServingSet current;
   SetUpControlHooks(ctx, current, out, err);
   if (int code = BuildServingSet(ctx, current, err); code != kExitOk) return code;
+
+  if (args.ready_upstreams) {
+    ctx.probe = std::make_unique<UpstreamProbe>(std::chrono::seconds(5), std::chrono::seconds(1));
+    ctx.probe->SetTargets(ProbeTargets(current));
+  }
+  // Declared before the host: the listeners record into it until they stop.
+  auto span_export = StartSpanExport(current, err);
+  if (!span_export) {
+    err << "capstan: " << span_export.error().message << "\n";
+    return kExitInvalid;
+  }
+  struct SpanExportStop {
+    std::unique_ptr<http::OtlpExporter> exporter;
+    ~SpanExportStop() {
+      if (!exporter) return;
+      http::SetSpanSink(nullptr, 1.0);
+      exporter->Shutdown(std::chrono::seconds(2));
+    }
+  } span_export_stop{std::move(*span_export)};
 
   exposes::HostOptions host_options;
   host_options.threads = args.threads;

@@ -26,7 +26,8 @@ struct ServeArgs {
   unsigned threads = 0;
   bool no_access_log = false;
   std::string log_format = "auto";  // auto | json | text (the access log)
-  bool watch = false;     // reload when a loaded file (or a file of a directory argument) changes
+  bool watch = false;  // reload when a loaded file (or a file of a directory argument) changes
+  bool ready_upstreams = false;  // /health/ready also needs every upstream to accept a connection
   int control_port = -1;  // >= 0: the control adapter's port (one with every endpoint if no file
                           // declares one); 0 = ephemeral
   // MCP (docs/mcp.md).

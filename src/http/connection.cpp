@@ -261,6 +261,7 @@ void Connection::FillRequest(Request& request, const Parser& parser) const {
   if (auto traceparent = request.headers.Get("traceparent")) {
     request.trace = ParseTraceContext(*traceparent, request.headers.Get("tracestate").value_or(""));
   }
+  BeginServerSpan(request.trace);
 }
 
 asio::awaitable<bool> Connection::ServeOne() {

@@ -1,5 +1,6 @@
 #include "http/trace.hpp"
 
+#include <atomic>
 #include <random>
 
 namespace capstan::http {
@@ -40,16 +41,71 @@ std::optional<TraceContext> ParseTraceContext(std::string_view tp, std::string_v
   return out;
 }
 
-std::string ChildTraceparent(const TraceContext& trace) {
-  // Span ids need uniqueness, not secrecy: a per-thread generator seeded once.
+namespace {
+
+// Ids need uniqueness, not secrecy: a per-thread generator seeded once.
+std::uint64_t NonZeroRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::uint64_t span = 0;
-  while (span == 0) span = generator();
+  std::uint64_t value = 0;
+  while (value == 0) value = generator();
+  return value;
+}
+
+void AppendHex64(std::string& out, std::uint64_t value) {
   static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 15]);
+}
+
+std::atomic<SpanSink*> g_sink{nullptr};
+std::atomic<double> g_sampling{1.0};
+
+}  // namespace
+
+std::string NewSpanId() {
+  std::string out;
+  AppendHex64(out, NonZeroRandom());
+  return out;
+}
+
+std::string NewTraceId() {
+  std::string out;
+  AppendHex64(out, NonZeroRandom());
+  AppendHex64(out, NonZeroRandom());
+  return out;
+}
+
+std::string Traceparent(const TraceContext& trace, std::string_view span_id) {
   std::string out = "00-" + trace.trace_id + "-";
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(span >> shift) & 15]);
+  out += span_id;
   out += "-" + trace.flags;
   return out;
+}
+
+std::string ChildTraceparent(const TraceContext& trace) { return Traceparent(trace, NewSpanId()); }
+
+void SetSpanSink(SpanSink* sink, double sampling_ratio) {
+  g_sampling.store(sampling_ratio < 0   ? 0
+                   : sampling_ratio > 1 ? 1
+                                        : sampling_ratio,
+                   std::memory_order_relaxed);
+  g_sink.store(sink, std::memory_order_release);
+}
+
+SpanSink* ActiveSpanSink() { return g_sink.load(std::memory_order_acquire); }
+
+void BeginServerSpan(std::optional<TraceContext>& trace) {
+  if (ActiveSpanSink() == nullptr) return;
+  if (!trace) {
+    thread_local std::mt19937_64 generator{std::random_device{}()};
+    const double ratio = g_sampling.load(std::memory_order_relaxed);
+    const bool sampled =
+        ratio >= 1.0 || std::uniform_real_distribution<double>(0.0, 1.0)(generator) < ratio;
+    TraceContext root;
+    root.trace_id = NewTraceId();
+    root.flags = sampled ? "01" : "00";
+    trace = std::move(root);
+  }
+  trace->span_id = NewSpanId();
 }
 
 }  // namespace capstan::http

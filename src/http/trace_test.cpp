@@ -59,3 +59,44 @@ TEST(TraceContext, ChildrenKeepTheTraceAndGetNewSpans) {
 
 }  // namespace
 }  // namespace capstan::http
+
+namespace capstan::http {
+namespace {
+
+class CountingSink final : public SpanSink {
+ public:
+  void Record(Span) override { ++count; }
+  int count = 0;
+};
+
+TEST(TraceContext, ServerSpansOnlyWithASink) {
+  std::optional<TraceContext> none;
+  BeginServerSpan(none);  // no sink: nothing changes
+  EXPECT_FALSE(none);
+  CountingSink sink;
+  SetSpanSink(&sink, 0.0);  // sample nothing new
+  BeginServerSpan(none);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->trace_id.size(), 32u);
+  EXPECT_EQ(none->span_id.size(), 16u);
+  EXPECT_TRUE(none->parent_id.empty());
+  EXPECT_FALSE(none->sampled());
+  SetSpanSink(&sink, 1.0);
+  std::optional<TraceContext> root;
+  BeginServerSpan(root);
+  EXPECT_TRUE(root->sampled());
+  // A caller's decision is kept (parent-based), its ids too; capstan's span is new.
+  auto incoming = ParseTraceContext(kValid);
+  SetSpanSink(&sink, 0.0);
+  BeginServerSpan(incoming);
+  EXPECT_TRUE(incoming->sampled());
+  EXPECT_EQ(incoming->parent_id, "00f067aa0ba902b7");
+  EXPECT_NE(incoming->span_id, incoming->parent_id);
+  EXPECT_EQ(Traceparent(*incoming, "1111111111111111"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01");
+  SetSpanSink(nullptr, 1.0);
+  EXPECT_EQ(ActiveSpanSink(), nullptr);
+}
+
+}  // namespace
+}  // namespace capstan::http

@@ -1,6 +1,8 @@
 #include "runtime/runtime.hpp"
 
+#include <algorithm>
 #include <random>
+#include <set>
 
 #include <boost/asio/this_coro.hpp>
 
@@ -473,6 +475,19 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
   return rt;
 }
 
+std::vector<std::pair<std::string, consumes::Origin>> Runtime::Origins() const {
+  std::vector<std::pair<std::string, consumes::Origin>> out;
+  std::set<std::string> seen;
+  for (const auto& [call, operation] : operations_) {
+    if (!seen.insert(operation->origin().Key()).second) continue;
+    const spec::ConsumesHttp* consumes = operation->spec().consumes;
+    out.emplace_back(consumes ? consumes->ns : call, operation->origin());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second.Key() < b.second.Key(); });
+  return out;
+}
+
 std::shared_ptr<const CompiledOperation> Runtime::FindOperation(std::string_view call) const {
   auto it = operations_.find(std::string(call));
   return it == operations_.end() ? nullptr : it->second;
@@ -481,11 +496,54 @@ std::shared_ptr<const CompiledOperation> Runtime::FindOperation(std::string_view
 asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
     const CompiledOperation& operation, const json::object& args,
     const CallContext& context) const {
+  const http::TraceContext* trace = context.trace;
+  http::SpanSink* sink = trace != nullptr && !trace->span_id.empty() && trace->sampled()
+                             ? http::ActiveSpanSink()
+                             : nullptr;
+  if (sink == nullptr) co_return co_await SendRequest(operation, args, context, {}, nullptr);
+  // A CLIENT span, child of the request's span; its id is the upstream's parent-id.
+  http::Span span;
+  span.kind = http::Span::Kind::kClient;
+  span.trace_id = trace->trace_id;
+  span.span_id = http::NewSpanId();
+  span.parent_span_id = trace->span_id;
+  span.start = std::chrono::system_clock::now();
+  std::string target;
+  auto result = co_await SendRequest(operation, args, context, span.span_id, &target);
+  span.end = std::chrono::system_clock::now();
+  const consumes::Origin& origin = operation.origin();
+  span.name = std::string(spec::HttpMethodName(operation.spec().operation->method));
+  span.string_attributes = {
+      {"http.request.method", span.name},
+      {"server.address", origin.host},
+      // The path only: a query may carry an API key.
+      {"url.full", (origin.tls ? "https://" : "http://") + origin.HostHeader() +
+                       target.substr(0, target.find('?'))},
+  };
+  span.int_attributes = {{"server.port", origin.port}};
+  if (result) {
+    span.int_attributes.emplace_back("http.response.status_code", result->status);
+    span.error = result->status >= 500;
+  } else {
+    span.error = true;
+    span.string_attributes.emplace_back("error.type",
+                                        std::string(core::ErrorCodeName(result.error().code)));
+  }
+  sink->Record(std::move(span));
+  co_return result;
+}
+
+asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::SendRequest(
+    const CompiledOperation& operation, const json::object& args, const CallContext& context,
+    std::string_view span_id, std::string* target) const {
   auto request = operation.BuildRequest(args);
   if (!request) co_return Fail(std::move(request).error());
+  if (target != nullptr) *target = request->target;
   if (context.client == nullptr) co_return Fail(ErrorCode::kInternal, "no upstream client");
   if (context.trace != nullptr) {
-    request->headers.Set("traceparent", http::ChildTraceparent(*context.trace));
+    request->headers.Set("traceparent", span_id.empty()
+                                            ? http::ChildTraceparent(*context.trace)
+                                            : http::Traceparent(*context.trace, span_id));
     if (!context.trace->state.empty()) request->headers.Set("tracestate", context.trace->state);
   }
   consumes::CallOptions call_options;

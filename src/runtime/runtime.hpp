@@ -139,10 +139,19 @@ class Runtime {
       const CompiledOperation& operation, const json::object& args,
       const CallContext& context) const;
 
+  // Every upstream origin the compiled operations call, once each, with a consumes namespace
+  // that calls it (for messages).
+  [[nodiscard]] std::vector<std::pair<std::string, consumes::Origin>> Origins() const;
+
   // The converter of `operation`'s outputRawFormat; nullptr for JSON (no lookup on that path).
   [[nodiscard]] const convert::Converter* ConverterFor(const CompiledOperation& operation) const;
 
  private:
+  // Send() without the span: the upstream's traceparent names `span_id` (empty: a fresh id);
+  // `target`, when given, receives the request-target sent.
+  [[nodiscard]] boost::asio::awaitable<core::Result<consumes::UpstreamResponse>> SendRequest(
+      const CompiledOperation& operation, const json::object& args, const CallContext& context,
+      std::string_view span_id, std::string* target) const;
   Runtime() = default;
 
   std::shared_ptr<const spec::Capability> capability_;

@@ -452,7 +452,7 @@ struct ControlLogs {
   SourceLocation source;
   bool enabled = false;  // `logs: true` or an object enables them
   bool level_control = true;
-  bool stream = false;
+  bool stream = false;  // `logs: true` turns it on too
   int max_subscribers = 5;
 };
 

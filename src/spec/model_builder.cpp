@@ -644,7 +644,9 @@ class Reader {
           m.logs.source = Loc(JoinPointer(mp, "logs"));
           if (const json::value* logs = Get(mo, "logs")) {
             if (logs->is_bool()) {
+              // Simple mode: true turns on level control and the stream.
               m.logs.enabled = logs->as_bool();
+              m.logs.stream = logs->as_bool();
             } else if (logs->is_object()) {
               const json::object& lo = logs->as_object();
               m.logs.enabled = true;

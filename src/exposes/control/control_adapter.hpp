@@ -1,6 +1,7 @@
 // The `control` adapter: the management plane of a serving process on its own port: health
 // probes, status and build information, and (when the capability's `management` block turns
-// them on) reload and dry-run validation of the capabilities. docs/operations.md shows it.
+// them on) reload and dry-run validation of the capabilities, log levels and a live log stream.
+// docs/operations.md shows it.
 #pragma once
 
 #include <functional>
@@ -37,9 +38,14 @@ struct ControlEndpoints {
   bool info = false;  // /status, /config and /info
   bool reload = false;
   bool validate = false;
-  bool metrics = true;  // observability.metrics.local (default on)
+  bool metrics = true;       // observability.metrics.local (default on)
+  bool logs = false;         // GET/PUT /logs and /logs/{logger} (management.logs level-control)
+  bool logs_stream = false;  // GET /logs/stream (management.logs.stream)
+  std::size_t max_log_subscribers = 5;
   [[nodiscard]] static ControlEndpoints From(const spec::ExposesControl& control);
-  [[nodiscard]] static ControlEndpoints All() { return {true, true, true, true, true}; }
+  [[nodiscard]] static ControlEndpoints All() {
+    return {true, true, true, true, true, true, true, 5};
+  }
 };
 
 // The control endpoint. `runtime` renders the inbound authentication's bound secrets (may be

@@ -1,9 +1,11 @@
 #include "exposes/control/control_adapter.hpp"
 
 #include <atomic>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "exposes/server/logs.hpp"
 #include "exposes/server/testing/served_endpoint.hpp"
 #include "http/testing/test_client.hpp"
 
@@ -120,6 +122,79 @@ TEST(ControlAdapter, ManagementBlockChoosesTheEndpointsAndAuthenticationGuardsAl
   EXPECT_TRUE((*plain)->Matches("/health/ready"));
   EXPECT_TRUE((*plain)->Matches("/metrics"));  // observability's default
   EXPECT_FALSE((*plain)->Matches("/status"));
+}
+
+TEST(ControlAdapter, LogLevelsAreReadAndChanged) {
+  exposes::LogLevels::Instance().Reset();
+  Fake fake;
+  auto adapter = MakeControlAdapter(nullptr, std::nullopt, ControlEndpoints::All(), fake.Hooks());
+  ASSERT_TRUE(adapter);
+  Served served(*adapter);
+  http::TestClient client(served.port);
+  auto send = [&](std::string_view method, std::string_view path, std::string_view body = {}) {
+    auto r = client.Send(method, path, {}, body);
+    EXPECT_TRUE(r);
+    return r ? std::to_string(r->status) + " " + r->body : std::string("error");
+  };
+  EXPECT_EQ(send("GET", "/logs"),
+            R"(200 {"level":"info","loggers":{"access":{"level":null,"effective":"info"}}})");
+  EXPECT_EQ(send("PUT", "/logs", R"({"level":"WARN"})"),
+            R"(200 {"level":"warn","loggers":{"access":{"level":null,"effective":"warn"}}})");
+  EXPECT_FALSE(exposes::LogLevels::Instance().AccessEnabled(200));
+  EXPECT_EQ(send("POST", "/logs/access", R"({"level":"debug"})"),
+            R"(200 {"level":"debug","effective":"debug","logger":"access"})");
+  EXPECT_TRUE(exposes::LogLevels::Instance().AccessEnabled(200));
+  EXPECT_EQ(send("PUT", "/logs/access", R"({"level":null})"),
+            R"(200 {"level":null,"effective":"warn","logger":"access"})");
+  EXPECT_EQ(send("GET", "/logs/access"),
+            R"(200 {"level":null,"effective":"warn","logger":"access"})");
+  // Negative: unknown logger, unknown level, no level, not JSON, null for the root, DELETE.
+  EXPECT_EQ(send("GET", "/logs/nope").substr(0, 3), "404");
+  EXPECT_EQ(send("PUT", "/logs", R"({"level":"loud"})").substr(0, 3), "400");
+  EXPECT_EQ(send("PUT", "/logs", R"({})").substr(0, 3), "400");
+  EXPECT_EQ(send("PUT", "/logs", "level=info").substr(0, 3), "400");
+  EXPECT_EQ(send("PUT", "/logs", R"({"level":null})").substr(0, 3), "400");
+  EXPECT_EQ(send("PUT", "/logs/access", R"({"level":7})").substr(0, 3), "400");
+  auto del = client.Send("DELETE", "/logs");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+  EXPECT_EQ(del->headers.Get("Allow").value_or(""), "GET, HEAD, PUT, POST");
+  EXPECT_EQ(exposes::LogLevels::Instance().root(), exposes::LogLevel::kWarn);  // unchanged
+  exposes::LogLevels::Instance().Reset();
+}
+
+TEST(ControlAdapter, LogStreamSendsPublishedLinesAndHasALimit) {
+  Fake fake;
+  ControlEndpoints endpoints = ControlEndpoints::All();
+  endpoints.max_log_subscribers = 1;
+  auto adapter = MakeControlAdapter(nullptr, std::nullopt, endpoints, fake.Hooks());
+  ASSERT_TRUE(adapter);
+  Served served(*adapter);
+  http::TestClient client(served.port);
+  ASSERT_TRUE(client.SendRaw("GET /logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto head = client.ReadHead();
+  ASSERT_TRUE(head) << head.error().message;
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers.Get("Content-Type").value_or(""), "text/event-stream");
+  auto first = client.ReadChunk();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, ": capstan log stream\n\n");
+  // A second subscriber is one too many.
+  http::TestClient other(served.port);
+  auto refused = other.Get("/logs/stream");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  for (int i = 0; i < 50 && exposes::LogHub::Instance().subscribers() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  exposes::LogHub::Instance().Publish(R"({"status":200})");
+  std::string got;
+  while (got.find("\n\n") == std::string::npos) {
+    auto chunk = client.ReadChunk();
+    ASSERT_TRUE(chunk) << chunk.error().message;
+    got += *chunk;
+  }
+  EXPECT_EQ(got, "data: {\"status\":200}\n\n");
 }
 
 }  // namespace

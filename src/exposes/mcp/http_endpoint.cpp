@@ -255,6 +255,7 @@ class HttpEndpoint final : public exposes::Endpoint,
       const json::value* params = o->if_contains("params");
       if (auto trace = MetaTraceContext(params ? params->if_object() : nullptr)) {
         request.trace = std::move(trace);
+        http::BeginServerSpan(request.trace);  // the exported span of the call
       }
     }
     std::string header_version(request.headers.Get("MCP-Protocol-Version").value_or(""));

@@ -450,7 +450,13 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
       co_return Error(request, session, kInvalidParams, "params.arguments must be an object");
     }
   }
-  if (auto meta_trace = MetaTraceContext(request.params)) scope.trace = std::move(meta_trace);
+  if (auto meta_trace = MetaTraceContext(request.params)) {
+    // The transport already adopted the same _meta (keeping its exported span id), unless this
+    // call came in a batch or over stdio.
+    const bool adopted = scope.trace && scope.trace->trace_id == meta_trace->trace_id &&
+                         scope.trace->parent_id == meta_trace->parent_id;
+    if (!adopted) scope.trace = std::move(meta_trace);
+  }
   if (!tool->required_capability.empty() && !scope.ClientSupports(tool->required_capability)) {
     if (session.modern) {
       json::object data;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/json.hpp"
+#include "exposes/server/logs.hpp"
 #include "http/route.hpp"
 
 namespace capstan::exposes {
@@ -62,10 +63,25 @@ std::string Timestamp() {
   return ts;
 }
 
+// The level of an answer's access line (LogLevels::AccessEnabled decides with it).
+std::string_view AccessLevel(int status) {
+  return status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+}
+
+// Writes an access line to stderr and to /logs/stream subscribers.
+void Emit(std::string& line) {
+  LogHub::Instance().Publish(std::string_view(line).substr(0, line.size() - 1));  // no '\n'
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 void WriteAccessLog(const http::Request& request, const http::Response& response,
                     std::chrono::microseconds duration) {
+  if (!LogLevels::Instance().AccessEnabled(response.status)) return;
   std::string line = "{\"ts\":";
   core::AppendJsonString(line, Timestamp());
+  line += ",\"level\":\"";
+  line += AccessLevel(response.status);
+  line += '"';
   line += ",\"request_id\":";
   core::AppendJsonString(line, request.request_id);
   if (request.trace) {
@@ -91,13 +107,14 @@ void WriteAccessLog(const http::Request& request, const http::Response& response
   line += ",\"duration_us\":" + std::to_string(duration.count());
   line += ",\"upstream_us\":" + std::to_string(response.upstream_time.count());
   line += "}\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  Emit(line);
 }
 
 // "2026-12-06T23:30:00Z 200 GET /v1/x 1.234 ms (upstream 200 0.987 ms) iam-jwts-rest
 // "GET /v1/x" id=... trace=... from 127.0.0.1": the same fields for a person at a terminal.
 void WriteTextAccessLog(const http::Request& request, const http::Response& response,
                         std::chrono::microseconds duration) {
+  if (!LogLevels::Instance().AccessEnabled(response.status)) return;
   auto ms = [](std::chrono::microseconds d) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(d.count()) / 1000.0);
@@ -120,10 +137,50 @@ void WriteTextAccessLog(const http::Request& request, const http::Response& resp
   for (std::size_t i = 0; i + 1 < line.size(); ++i) {
     if (static_cast<unsigned char>(line[i]) < 0x20 || line[i] == 0x7f) line[i] = '?';
   }
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  Emit(line);
 }
 
 }  // namespace
+
+// Handles `request` on `e` and records its SERVER span (and the metrics, when kept). The span
+// is named after the answering operation or tool; an MCP endpoint may have replaced the trace by
+// the one of the call's _meta, whose span id it set.
+static boost::asio::awaitable<http::Response> HandleTraced(Endpoint& e, http::Request& request,
+                                                           Metrics* metrics,
+                                                           http::SpanSink& spans) {
+  http::Span span;
+  span.kind = http::Span::Kind::kServer;
+  span.parent_span_id = request.trace->parent_id;
+  span.start = std::chrono::system_clock::now();
+  const auto began = std::chrono::steady_clock::now();
+  http::Response response = co_await e.Handle(request);
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - began);
+  if (metrics != nullptr) {
+    metrics->Record(response.metric_series != 0 ? response.metric_series : e.metric_series(),
+                    response.status, took, response.upstream_status, response.upstream_time);
+  }
+  span.end = std::chrono::system_clock::now();
+  if (request.trace) {  // still set (an adapter may have swapped it, never cleared it)
+    span.trace_id = request.trace->trace_id;
+    span.span_id = request.trace->span_id;
+    span.parent_span_id = request.trace->parent_id;
+  }
+  const auto* labels = Answered(response);
+  const std::uint32_t series =
+      response.metric_series != 0 ? response.metric_series : e.metric_series();
+  if (labels == nullptr) labels = Metrics::Instance().LabelsOf(series);
+  span.name = labels != nullptr && !labels->second.empty() ? labels->second : request.method;
+  span.string_attributes = {{"http.request.method", request.method}, {"url.path", request.path}};
+  if (labels != nullptr) span.string_attributes.emplace_back("capstan.adapter", labels->first);
+  span.int_attributes = {{"http.response.status_code", response.status}};
+  if (response.upstream_status != 0) {
+    span.int_attributes.emplace_back("capstan.upstream.status_code", response.upstream_status);
+  }
+  span.error = response.status >= 500;
+  if (!span.span_id.empty()) spans.Record(std::move(span));
+  co_return response;
+}
 
 void Host::NameSeries(const std::vector<std::shared_ptr<Endpoint>>& endpoints) const {
   if (options_.metrics == nullptr) return;
@@ -147,10 +204,16 @@ core::Status Host::StartGroup(Group& g) {
   }
   NameSeries(g.endpoints);
   g.dispatcher->store(std::make_shared<const Dispatcher>(g.endpoints));
-  http::Handler handler = [slot = g.dispatcher, metrics = options_.metrics](
+  // Spans are exported when a sink was set before the start (docs/operations.md).
+  http::Handler handler = [slot = g.dispatcher, metrics = options_.metrics,
+                           spans = http::ActiveSpanSink()](
                               http::Request& request) -> boost::asio::awaitable<http::Response> {
     const std::shared_ptr<const Dispatcher> dispatcher = slot->load(std::memory_order_acquire);
     if (Endpoint* e = dispatcher->Find(request.path)) {
+      if (spans != nullptr && request.trace && request.trace->sampled() &&
+          !request.trace->span_id.empty()) {
+        co_return co_await HandleTraced(*e, request, metrics, *spans);
+      }
       if (metrics == nullptr) co_return co_await e->Handle(request);
       const auto began = std::chrono::steady_clock::now();
       http::Response response = co_await e->Handle(request);
