@@ -30,6 +30,7 @@
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
 #include "cli/upstream_probe.hpp"
+#include "consumes/upstream_stats.hpp"
 #include "core/hex.hpp"
 #include "core/percent.hpp"
 #include "exposes/control/control_adapter.hpp"
@@ -756,7 +757,7 @@ std::string MetricsText(ServeContext& ctx) {
   using prometheus::MetricFamily;
   using prometheus::MetricType;
   std::vector<MetricFamily> families;
-  families.reserve(16);  // the references below stay valid
+  families.reserve(32);  // the references below stay valid (more than the families made)
   auto family = [&](std::string name, std::string help, MetricType type) -> MetricFamily& {
     families.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
     return families.back();
@@ -766,12 +767,13 @@ std::string MetricsText(ServeContext& ctx) {
     if (!t.operation.empty()) out.push_back({"operation", t.operation});
     return out;
   };
-  auto histogram = [](const auto& buckets, double seconds, std::uint64_t count) {
+  auto histogram = [](const auto& buckets, double seconds, std::uint64_t count,
+                      const std::array<double, 14>& bounds = exposes::kDurationBuckets) {
     ClientMetric m;
     std::uint64_t cumulative = 0;
-    for (std::size_t k = 0; k < exposes::kDurationBuckets.size(); ++k) {
+    for (std::size_t k = 0; k < bounds.size(); ++k) {
       cumulative += buckets[k];
-      m.histogram.bucket.push_back({cumulative, exposes::kDurationBuckets[k]});
+      m.histogram.bucket.push_back({cumulative, bounds[k]});
     }
     m.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
     m.histogram.sample_count = count;
@@ -826,6 +828,55 @@ std::string MetricsText(ServeContext& ctx) {
       u.label = labels(t);
       upstream_duration.metric.push_back(std::move(u));
     }
+  }
+  // Per upstream origin (consumes::UpstreamStats): every loop's client, summed.
+  MetricFamily& up_requests =
+      family("capstan_upstream_requests_total", "Upstream answers by upstream and status class",
+             MetricType::Counter);
+  MetricFamily& up_connect =
+      family("capstan_upstream_connect_errors_total",
+             "Failed connection attempts to the upstream (DNS, TCP, TLS)", MetricType::Counter);
+  MetricFamily& up_timeouts =
+      family("capstan_upstream_timeouts_total",
+             "Upstream calls that timed out (connect, read or total)", MetricType::Counter);
+  MetricFamily& up_errors = family(
+      "capstan_upstream_errors_total",
+      "Upstream calls that failed otherwise (reset mid-answer, malformed or oversized answer)",
+      MetricType::Counter);
+  MetricFamily& up_opened = family("capstan_upstream_connections_opened_total",
+                                   "Connections opened to the upstream", MetricType::Counter);
+  MetricFamily& up_idle =
+      family("capstan_upstream_pool_idle_connections",
+             "Idle keep-alive connections pooled for the upstream", MetricType::Gauge);
+  MetricFamily& up_duration =
+      family("capstan_upstream_request_duration_seconds",
+             "Time from sending to the whole answer, by upstream", MetricType::Histogram);
+  for (const consumes::UpstreamTotals& t : consumes::UpstreamStats::Instance().Snapshot()) {
+    const std::vector<ClientMetric::Label> upstream_label{{"upstream", t.upstream}};
+    for (std::size_t k = 0; k < t.by_class.size(); ++k) {
+      if (t.by_class[k] == 0) continue;
+      ClientMetric m;
+      m.label = upstream_label;
+      m.label.push_back({"code", kClasses[k]});
+      m.counter.value = static_cast<double>(t.by_class[k]);
+      up_requests.metric.push_back(std::move(m));
+    }
+    for (auto [f, value] : {std::pair<MetricFamily*, std::uint64_t>{&up_connect, t.connect_errors},
+                            {&up_timeouts, t.timeouts},
+                            {&up_errors, t.errors},
+                            {&up_opened, t.connections_opened}}) {
+      ClientMetric m;
+      m.label = upstream_label;
+      m.counter.value = static_cast<double>(value);
+      f->metric.push_back(std::move(m));
+    }
+    ClientMetric idle;
+    idle.label = upstream_label;
+    idle.gauge.value = static_cast<double>(t.idle_connections);
+    up_idle.metric.push_back(std::move(idle));
+    ClientMetric d = histogram(t.buckets, t.seconds, t.count, consumes::kUpstreamBuckets);
+    d.label = upstream_label;
+    up_duration.metric.push_back(std::move(d));
   }
   auto gauge = [&](std::string name, std::string help, double value) {
     ClientMetric m;

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "consumes/upstream_stats.hpp"
 #include "http/wire.hpp"
 
 namespace capstan::consumes {
@@ -276,15 +277,32 @@ struct UpstreamClient::Impl {
   asio::any_io_executor executor;
   std::shared_ptr<TlsContext> tls;
   PoolOptions pool_options;
-  std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
+  // Per origin: the idle pooled connections and this loop's counters (UpstreamStats).
+  struct OriginState {
+    std::deque<std::unique_ptr<Connection>> idle;
+    UpstreamCounters* counters = nullptr;
+  };
+  std::unordered_map<std::string, OriginState> origins;  // node-based: references stay valid
 
-  std::unique_ptr<Connection> TakeIdle(const std::string& key) {
-    auto it = idle.find(key);
-    if (it == idle.end()) return nullptr;
+  ~Impl() {
+    for (auto& [key, state] : origins) {
+      state.counters->idle_connections.fetch_sub(static_cast<std::int64_t>(state.idle.size()),
+                                                 std::memory_order_relaxed);
+    }
+  }
+
+  OriginState& StateFor(const std::string& key) {
+    auto [it, fresh] = origins.try_emplace(key);
+    if (fresh) it->second.counters = UpstreamStats::Instance().Register(key);
+    return it->second;
+  }
+
+  std::unique_ptr<Connection> TakeIdle(OriginState& state) {
     auto now = Clock::now();
-    while (!it->second.empty()) {
-      std::unique_ptr<Connection> c = std::move(it->second.back());
-      it->second.pop_back();
+    while (!state.idle.empty()) {
+      std::unique_ptr<Connection> c = std::move(state.idle.back());
+      state.idle.pop_back();
+      state.counters->idle_connections.fetch_sub(1, std::memory_order_relaxed);
       if (now - c->idle_since >= pool_options.idle_timeout) continue;
       // Bytes that arrived while it sat idle (unsolicited data, a TLS alert) make it unusable:
       // they would be read as the next answer.
@@ -294,11 +312,14 @@ struct UpstreamClient::Impl {
     return nullptr;
   }
 
-  void PutIdle(const std::string& key, std::unique_ptr<Connection> c) {
-    auto& list = idle[key];
+  void PutIdle(OriginState& state, std::unique_ptr<Connection> c) {
     c->idle_since = Clock::now();
-    list.push_back(std::move(c));
-    while (list.size() > pool_options.max_idle_per_origin) list.pop_front();
+    state.idle.push_back(std::move(c));
+    state.counters->idle_connections.fetch_add(1, std::memory_order_relaxed);
+    while (state.idle.size() > pool_options.max_idle_per_origin) {
+      state.idle.pop_front();
+      state.counters->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
   }
 
   asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origin,
@@ -473,7 +494,7 @@ UpstreamClient::~UpstreamClient() = default;
 
 std::size_t UpstreamClient::idle_connections() const {
   std::size_t n = 0;
-  for (const auto& [key, list] : impl_->idle) n += list.size();
+  for (const auto& [key, state] : impl_->origins) n += state.idle.size();
   return n;
 }
 
@@ -490,12 +511,23 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
   }
   const bool head = request.method == "HEAD";
 
+  Impl::OriginState& state = impl_->StateFor(key);
+  UpstreamCounters& counters = *state.counters;
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Connection> conn = impl_->TakeIdle(key);
+    std::unique_ptr<Connection> conn = impl_->TakeIdle(state);
     const bool reused = conn != nullptr;
     if (!conn) {
       auto connected = co_await impl_->Connect(origin, deadline, options);
-      if (!connected) co_return Fail(std::move(connected).error());
+      if (!connected) {
+        const ErrorCode code = connected.error().code;
+        if (code == ErrorCode::kUpstreamTimeout) {
+          counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+        } else if (code != ErrorCode::kCancelled) {
+          counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        co_return Fail(std::move(connected).error());
+      }
+      counters.connections_opened.fetch_add(1, std::memory_order_relaxed);
       conn = std::move(*connected);
     }
     // (No co_await inside ?: — GCC 12 miscompiles it.)
@@ -512,15 +544,21 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
       response.elapsed =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
       response.reused_connection = reused;
+      counters.Answer(response.status, response.elapsed);
       // Bytes after the response were never asked for: such a connection would hand them to
       // the next request as its answer, so it is not pooled.
-      if (result->keep_alive && conn->buffer.size() == 0) impl_->PutIdle(key, std::move(conn));
+      if (result->keep_alive && conn->buffer.size() == 0) impl_->PutIdle(state, std::move(conn));
       co_return std::move(response);
     }
     ExchangeFailure failure = std::move(result).error();
     if (reused && attempt == 0 && failure.before_response && IsIdempotent(request.method) &&
         failure.error.code == ErrorCode::kUpstreamUnavailable && Clock::now() < deadline) {
       continue;  // the pooled connection had gone stale: retry once on a fresh one
+    }
+    if (failure.error.code == ErrorCode::kUpstreamTimeout) {
+      counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+    } else if (failure.error.code != ErrorCode::kCancelled) {
+      counters.errors.fetch_add(1, std::memory_order_relaxed);
     }
     co_return Fail(std::move(failure.error));
   }

@@ -1,4 +1,5 @@
 #include "consumes/upstream_client.hpp"
+#include "consumes/upstream_stats.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -39,6 +40,14 @@ auto RunOnLoop(std::shared_ptr<TlsContext> tls, Fn fn, PoolOptions pool = {}) {
   auto future = asio::co_spawn(ioc, fn(client), asio::use_future);
   ioc.run();
   return future.get();
+}
+
+// The process-wide totals of one upstream (each test uses its own port, so its own key).
+UpstreamTotals TotalsOf(const Origin& origin) {
+  for (UpstreamTotals& t : UpstreamStats::Instance().Snapshot()) {
+    if (t.upstream == origin.Key()) return t;
+  }
+  return UpstreamTotals{};
 }
 
 class UpstreamClientTest : public ::testing::Test {
@@ -108,6 +117,14 @@ TEST_F(UpstreamClientTest, SendsAndReusesKeepAliveConnections) {
   EXPECT_TRUE(results[1].reused_connection);
   EXPECT_EQ(results[2].body, "POST /x?i=2 {\"a\":1} host=" + origin_.HostHeader());
   EXPECT_EQ(results[2].headers.Get("Content-Type").value_or(""), "text/plain");
+  // The counters of the upstream: three 2xx answers over one connection (the client is gone, so
+  // nothing is pooled any more).
+  UpstreamTotals t = TotalsOf(origin_);
+  EXPECT_EQ(t.by_class[2], 3u);
+  EXPECT_EQ(t.count, 3u);
+  EXPECT_EQ(t.connections_opened, 1u);
+  EXPECT_EQ(t.idle_connections, 0);
+  EXPECT_EQ(t.connect_errors + t.timeouts + t.errors, 0u);
 }
 
 TEST_F(UpstreamClientTest, RetriesOnceWhenPooledConnectionWentStale) {
@@ -154,6 +171,10 @@ TEST_F(UpstreamClientTest, TimesOutAndLimitsSize) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0], core::ErrorCode::kUpstreamTimeout);
   EXPECT_EQ(errors[1], core::ErrorCode::kUpstreamError);
+  UpstreamTotals t = TotalsOf(origin_);
+  EXPECT_EQ(t.timeouts, 1u);
+  EXPECT_EQ(t.errors, 1u);
+  EXPECT_EQ(t.count, 0u);
 }
 
 TEST(UpstreamClientErrorsTest, ConnectionRefusedIsUnavailable) {
@@ -174,6 +195,9 @@ TEST(UpstreamClientErrorsTest, ConnectionRefusedIsUnavailable) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::kUpstreamUnavailable);
   EXPECT_NE(r.error().message.find("connecting to"), std::string::npos);
+  UpstreamTotals t = TotalsOf(origin);
+  EXPECT_EQ(t.connect_errors, 1u);
+  EXPECT_EQ(t.connections_opened, 0u);
 }
 
 // --- Raw upstreams: canned bytes, for answers a well-behaved server never sends (issue 7, found

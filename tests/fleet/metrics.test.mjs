@@ -1,4 +1,5 @@
-// Observability (issue 16). The control adapter's /metrics read by a real Prometheus server
+// Observability (issue 16). The control adapter's /metrics (per adapter and operation or tool,
+// and per upstream: answers, pool, connection errors) read by a real Prometheus server
 // (Debian's `prometheus`, started here on loopback): capstan serves the seed against
 // scaleway-iam-sim, REST and MCP calls are made, /metrics counts them per adapter and operation
 // or tool, and the count is read back through Prometheus's HTTP API after it scraped the control
@@ -65,6 +66,18 @@ describe('metrics', { ...opts, ...(noPrometheus && !opts.skip ? { skip: noPromet
     assert.equal(value('capstan_request_duration_seconds_bucket{adapter="iam-jwts-rest",operation="GET /v1/iam/v1alpha1/jwts",le="+Inf"}'), 5);
     assert.equal(value('capstan_mcp_sessions'), 1);
     assert.ok(value('capstan_process_resident_memory_bytes') > 1e6);
+    // Per upstream: the simulator's origin, every call of both adapters (5 + 1 REST, 2 MCP),
+    // over pooled keep-alive connections: one per listener's loop (REST, MCP), each back in its
+    // pool after its calls.
+    const up = `upstream="${sim}"`;
+    assert.equal(value(`capstan_upstream_requests_total{${up},code="2xx"}`), 7, text);
+    assert.equal(value(`capstan_upstream_requests_total{${up},code="4xx"}`), 1);
+    assert.equal(value(`capstan_upstream_request_duration_seconds_count{${up}}`), 8);
+    const opened = value(`capstan_upstream_connections_opened_total{${up}}`);
+    assert.ok(opened >= 1 && opened <= 2, `connections opened: ${opened}`);
+    assert.equal(value(`capstan_upstream_pool_idle_connections{${up}}`), opened);
+    assert.equal(value(`capstan_upstream_connect_errors_total{${up}}`), 0);
+    assert.equal(value(`capstan_upstream_timeouts_total{${up}}`), 0);
 
     // A real Prometheus scrapes the control port every second.
     const dir = mkdtempSync(join(tmpdir(), 'capstan-prometheus-'));
