@@ -286,8 +286,7 @@ struct UpstreamClient::Impl {
 
   ~Impl() {
     for (auto& [key, state] : origins) {
-      state.counters->idle_connections.fetch_sub(static_cast<std::int64_t>(state.idle.size()),
-                                                 std::memory_order_relaxed);
+      Bump(state.counters->idle_connections, -static_cast<long long>(state.idle.size()));
     }
   }
 
@@ -302,7 +301,7 @@ struct UpstreamClient::Impl {
     while (!state.idle.empty()) {
       std::unique_ptr<Connection> c = std::move(state.idle.back());
       state.idle.pop_back();
-      state.counters->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+      Bump(state.counters->idle_connections, -1);
       if (now - c->idle_since >= pool_options.idle_timeout) continue;
       // Bytes that arrived while it sat idle (unsolicited data, a TLS alert) make it unusable:
       // they would be read as the next answer.
@@ -315,10 +314,10 @@ struct UpstreamClient::Impl {
   void PutIdle(OriginState& state, std::unique_ptr<Connection> c) {
     c->idle_since = Clock::now();
     state.idle.push_back(std::move(c));
-    state.counters->idle_connections.fetch_add(1, std::memory_order_relaxed);
+    Bump(state.counters->idle_connections);
     while (state.idle.size() > pool_options.max_idle_per_origin) {
       state.idle.pop_front();
-      state.counters->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+      Bump(state.counters->idle_connections, -1);
     }
   }
 
@@ -521,13 +520,13 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
       if (!connected) {
         const ErrorCode code = connected.error().code;
         if (code == ErrorCode::kUpstreamTimeout) {
-          counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+          Bump(counters.timeouts);
         } else if (code != ErrorCode::kCancelled) {
-          counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+          Bump(counters.connect_errors);
         }
         co_return Fail(std::move(connected).error());
       }
-      counters.connections_opened.fetch_add(1, std::memory_order_relaxed);
+      Bump(counters.connections_opened);
       conn = std::move(*connected);
     }
     // (No co_await inside ?: — GCC 12 miscompiles it.)
@@ -556,9 +555,9 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
       continue;  // the pooled connection had gone stale: retry once on a fresh one
     }
     if (failure.error.code == ErrorCode::kUpstreamTimeout) {
-      counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+      Bump(counters.timeouts);
     } else if (failure.error.code != ErrorCode::kCancelled) {
-      counters.errors.fetch_add(1, std::memory_order_relaxed);
+      Bump(counters.errors);
     }
     co_return Fail(std::move(failure.error));
   }

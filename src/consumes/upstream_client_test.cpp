@@ -1,5 +1,4 @@
 #include "consumes/upstream_client.hpp"
-#include "consumes/upstream_stats.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -22,6 +21,7 @@
 #include <boost/beast/ssl.hpp>
 #include <gtest/gtest.h>
 
+#include "consumes/upstream_stats.hpp"
 #include "http/server.hpp"
 
 namespace capstan::consumes {

@@ -6,12 +6,12 @@ namespace capstan::consumes {
 
 void UpstreamCounters::Answer(int status, std::chrono::microseconds elapsed) {
   const int cls = status >= 100 && status <= 599 ? status / 100 : 0;
-  by_class[static_cast<std::size_t>(cls)].fetch_add(1, std::memory_order_relaxed);
+  Bump(by_class[static_cast<std::size_t>(cls)]);
   const double seconds = static_cast<double>(elapsed.count()) / 1e6;
   std::size_t b = 0;
   while (b < kUpstreamBuckets.size() && seconds > kUpstreamBuckets[b]) ++b;
-  buckets[b].fetch_add(1, std::memory_order_relaxed);
-  micros.fetch_add(static_cast<std::uint64_t>(elapsed.count()), std::memory_order_relaxed);
+  Bump(buckets[b]);
+  Bump(micros, elapsed.count());
 }
 
 UpstreamStats& UpstreamStats::Instance() {

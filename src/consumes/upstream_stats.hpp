@@ -18,6 +18,14 @@ namespace capstan::consumes {
 inline constexpr std::array<double, 14> kUpstreamBuckets = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
+// Adds to a counter that one thread writes (others only read): a plain load and store, no
+// locked read-modify-write on the request path.
+template <typename T>
+inline void Bump(std::atomic<T>& counter, long long n = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + static_cast<T>(n),
+                std::memory_order_relaxed);
+}
+
 // One origin's counters in one client. Written only by the client's loop thread.
 struct UpstreamCounters {
   std::string upstream;  // Origin::Key(): "https://api.scaleway.com:443"

@@ -17,7 +17,7 @@ if (!existsSync(join(here, 'node_modules', '@modelcontextprotocol', 'sdk')) || !
 const files = process.argv.slice(2);
 const tests = files.length
   ? files
-  : ['sdk_v1.test.mjs', 'sdk_v2.test.mjs', 'inspector.test.mjs', 'conformance.test.mjs', 'skills.test.mjs', 'replicas.test.mjs'];
+  : ['sdk_v1.test.mjs', 'sdk_v2.test.mjs', 'inspector.test.mjs', 'conformance.test.mjs', 'skills.test.mjs', 'oauth.test.mjs', 'replicas.test.mjs'];
 const result = spawnSync(node22, ['--test', '--test-concurrency=1', ...tests], {
   cwd: here,
   stdio: 'inherit',

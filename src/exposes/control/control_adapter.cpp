@@ -82,7 +82,7 @@ class ControlAdapter final : public exposes::Endpoint {
     if (auto origin = request.headers.Get("Origin"); origin && !mcp::OriginAllowed(*origin, {})) {
       co_return Problem(403, "forbidden", "Origin not allowed on the control adapter");
     }
-    if (auto denied = auth_.Check(request)) co_return std::move(*denied);
+    if (auto denied = co_await auth_.Authenticate(request)) co_return std::move(*denied);
     if (path == "/logs/stream") co_return co_await LogStream();
     if (path.rfind("/logs", 0) == 0) co_return LogLevelsRequest(request, change_level);
     if (path == "/info") co_return Json(200, hooks_->info ? hooks_->info() : json::object());

@@ -171,8 +171,19 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   asio::awaitable<http::Response> Handle(http::Request& request) override {
     if (IsWellKnown(request.path)) {
+      // RFC 9728: the protected resource metadata, at the root and at the endpoint's path.
+      if (const auto& rs = auth_.resource_server();
+          rs && (request.path == rs->metadata_path() ||
+                 request.path == "/.well-known/oauth-protected-resource" ||
+                 request.path == "/.well-known/oauth-protected-resource" + options_.path)) {
+        http::Response r =
+            http::MakeResponse(200, core::SerializeJson(json::value(rs->Metadata())));
+        r.headers.Set("Access-Control-Allow-Origin", "*");  // public, read by browser clients
+        r.headers.Set("Cache-Control", "max-age=300");
+        co_return r;
+      }
       co_return http::MakeResponse(
-          404, R"({"error":"not_found","message":"this MCP server does not use OAuth"})");
+          404, R"({"error":"not_found","message":"no such metadata on this MCP server"})");
     }
     if (auto host = request.headers.Get("Host");
         host && !HostAllowed(*host, options_.allowed_hosts)) {
@@ -182,7 +193,7 @@ class HttpEndpoint final : public exposes::Endpoint,
         origin && !OriginAllowed(*origin, options_.allowed_origins)) {
       co_return RpcError(403, kTransportError, "Forbidden: Origin header not allowed");
     }
-    if (auto denied = auth_.Check(request)) co_return std::move(*denied);
+    if (auto denied = co_await auth_.Authenticate(request)) co_return std::move(*denied);
     if (request.method == "POST") {
       std::uint32_t series = 0;
       http::Response response = co_await Post(request, series);

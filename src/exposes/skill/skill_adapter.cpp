@@ -65,7 +65,7 @@ class SkillAdapter final : public exposes::Endpoint {
       r.headers.Set("Allow", "GET, HEAD");
       co_return r;
     }
-    if (auto denied = auth_.Check(request)) co_return std::move(*denied);
+    if (auto denied = co_await auth_.Authenticate(request)) co_return std::move(*denied);
     // Segments after /skills, decoded one by one (an encoded '/' stays inside its segment).
     std::vector<std::string> segments;
     std::string_view rest =

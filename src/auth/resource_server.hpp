@@ -1,0 +1,82 @@
+// An OAuth 2.1 resource server (alpha2 `authentication: {type: oauth2}` on an exposed adapter):
+// the authorization server's keys, found through its RFC 8414 (or OIDC) metadata and cached,
+// refreshed when a token names an unknown kid (at most once per interval), access tokens
+// validated against them, and the RFC 9728 protected resource metadata. Key fetches run on a
+// thread of their own; the request loops only await them.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "auth/jwt.hpp"
+#include "consumes/upstream_client.hpp"
+#include "core/json.hpp"
+#include "core/result.hpp"
+
+namespace capstan::auth {
+
+struct ResourceServerOptions {
+  std::string issuer;               // authorizationServerUri
+  std::string resource;             // this server's canonical URI (RFC 8707)
+  std::string audience;             // the expected "aud"; the resource when empty
+  std::vector<std::string> scopes;  // scopes_supported in the metadata
+  std::chrono::seconds min_refresh_interval{30};
+  std::chrono::seconds leeway{60};
+  std::shared_ptr<consumes::TlsContext> tls;  // for https authorization servers
+  consumes::UpstreamLimits limits = [] {
+    consumes::UpstreamLimits l;
+    l.connect_timeout = std::chrono::seconds(3);
+    l.read_timeout = std::chrono::seconds(5);
+    l.total_timeout = std::chrono::seconds(8);
+    l.max_response_bytes = 1 << 20;
+    return l;
+  }();
+};
+
+// The outcome of checking a request's credentials.
+struct AuthOutcome {
+  enum class Kind { kOk, kMissing, kInvalid, kUnavailable };
+  Kind kind = Kind::kMissing;
+  Principal principal;      // kOk
+  std::string description;  // kInvalid, kUnavailable: why (no token text)
+};
+
+class ResourceServer {
+ public:
+  [[nodiscard]] static core::Result<std::shared_ptr<ResourceServer>> Create(
+      ResourceServerOptions options);
+  ~ResourceServer();
+  ResourceServer(const ResourceServer&) = delete;
+  ResourceServer& operator=(const ResourceServer&) = delete;
+
+  // Validates `Authorization: Bearer <token>` (`header`, empty when absent).
+  [[nodiscard]] boost::asio::awaitable<AuthOutcome> Authenticate(std::string_view header);
+
+  // RFC 9728: {"resource", "authorization_servers", "scopes_supported",
+  // "bearer_methods_supported"}.
+  [[nodiscard]] json::object Metadata() const;
+  // Where Metadata() is served: <origin of resource>/.well-known/oauth-protected-resource<path>.
+  [[nodiscard]] const std::string& metadata_url() const { return metadata_url_; }
+  // The path part of metadata_url() (what a listener matches).
+  [[nodiscard]] const std::string& metadata_path() const { return metadata_path_; }
+  [[nodiscard]] const ResourceServerOptions& options() const { return options_; }
+
+  // The RFC 8414 metadata URL of an issuer: /.well-known/oauth-authorization-server inserted
+  // between the host and the issuer's path.
+  [[nodiscard]] static std::string AuthorizationServerMetadataUrl(const std::string& issuer);
+
+ private:
+  struct Fetcher;
+  explicit ResourceServer(ResourceServerOptions options);
+  ResourceServerOptions options_;
+  TokenPolicy policy_;
+  std::string metadata_url_;
+  std::string metadata_path_;
+  std::unique_ptr<Fetcher> fetcher_;
+};
+
+}  // namespace capstan::auth
