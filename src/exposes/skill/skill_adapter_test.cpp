@@ -9,7 +9,6 @@
 namespace capstan::skill {
 namespace {
 
-
 SkillPackage Package(std::string name) {
   SkillPackage p;
   p.adapter = "skills";
