@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
                   "elicitation when the client declares it");
   serve->add_option("--tools-config", serve_args.tools_config,
                     "Tool controls file (YAML or JSON): include, exclude, readOnly, per-tool "
-                    "name, description and hints");
+                    "name, description and hints, per-caller access rules");
   serve
       ->add_option("--include-tools", serve_args.include_tools,
                    "Serve only MCP tools matching this glob (name or NS/name; repeatable)")

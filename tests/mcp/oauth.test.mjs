@@ -4,7 +4,8 @@
 // client_credentials token endpoint). The MCP SDK v1 client's ClientCredentialsProvider finds
 // everything from the 401 (RFC 9728 metadata) and calls tools; curl-style fetches check the
 // refusals: no token, expired, wrong audience, wrong issuer, bad signature, alg none, unknown
-// kid, a missing scope (403), and the keys' server down (503).
+// kid, a missing scope (403), and the keys' server down (503). Tool access rules (scopes →
+// tools) filter tools/list and refuse tools/call per caller.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -234,6 +235,54 @@ describe('OAuth 2.1 resource server', testOptions, () => {
     const scopeless = await post(await as.sign({ scope: 'other' }));
     assert.equal(scopeless.status, 403);
     assert.match(scopeless.challenge, /error="insufficient_scope", scope="jwts:read"$/);
+  });
+
+  test('per-caller tool access: a denied tool is absent from tools/list and refused on call', async () => {
+    const rules = join(dir, 'access.yaml');
+    writeFileSync(
+      rules,
+      'access:\n' +
+        '  - scopes: [jwts:read]\n    tools: ["list-*", "get-*"]\n' +
+        '  - scopes: [jwts:write]\n    tools: ["delete-*"]\n',
+    );
+    const { urls } = await startCapstan(
+      [join(dir, 'oauth-seed.yaml'), '--tools-config', rules, '--base-uri', `iam-jwts=http://127.0.0.1:1`,
+        '--port', 'iam-jwts-mcp=0', '--port', 'iam-jwts-rest=0', '--no-access-log'],
+      ['iam-jwts-mcp'],
+    );
+    const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ]);
+    const connectWith = async (scope) => {
+      const token = await as.sign({ scope });
+      const client = new Client({ name: 'access-e2e', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${urls['iam-jwts-mcp']}/mcp`), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      );
+      return client;
+    };
+    const reader = await connectWith('jwts:read');
+    const writer = await connectWith('jwts:read jwts:write');
+    try {
+      const names = async (c) => (await c.listTools()).tools.map((t) => t.name).sort();
+      assert.deepEqual(await names(reader), ['get-jwt', 'list-jwts']);
+      assert.deepEqual(await names(writer), ['delete-jwt', 'get-jwt', 'list-jwts']);
+      await assert.rejects(reader.callTool({ name: 'delete-jwt', arguments: { jti: 'x' } }), (e) => {
+        assert.equal(e.code, -32602);
+        assert.match(e.message, /Unknown tool: delete-jwt/);
+        return true;
+      });
+      // The writer may call it (the upstream is down here: the call runs and fails upstream).
+      const r = await writer.callTool({ name: 'delete-jwt', arguments: { jti: 'x' } });
+      assert.equal(r.isError, true);
+      assert.doesNotMatch(JSON.stringify(r), /Unknown tool/);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
   });
 
   test('an authorization server whose keys cannot be fetched: 503 with Retry-After', async () => {

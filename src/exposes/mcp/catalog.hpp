@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include "auth/jwt.hpp"
 #include "consumes/upstream_client.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -50,6 +51,8 @@ struct RequestScope {
   // W3C trace context of the call (HTTP headers, or the request's _meta); upstream calls carry
   // a child of it.
   std::optional<http::TraceContext> trace;
+  // The caller an OAuth access token describes (null without one): tool access rules read it.
+  std::shared_ptr<const auth::Principal> caller;
 
   // notifications/message when `level` is at or above the requested level.
   void Log(int level, std::string_view logger, json::value data) const;

@@ -193,10 +193,15 @@ class HttpEndpoint final : public exposes::Endpoint,
         origin && !OriginAllowed(*origin, options_.allowed_origins)) {
       co_return RpcError(403, kTransportError, "Forbidden: Origin header not allowed");
     }
-    if (auto denied = co_await auth_.Authenticate(request)) co_return std::move(*denied);
+    std::optional<auth::Principal> principal;
+    if (auto denied = co_await auth_.Authenticate(request, &principal)) {
+      co_return std::move(*denied);
+    }
     if (request.method == "POST") {
       std::uint32_t series = 0;
-      http::Response response = co_await Post(request, series);
+      std::shared_ptr<const auth::Principal> caller;
+      if (principal) caller = std::make_shared<const auth::Principal>(std::move(*principal));
+      http::Response response = co_await Post(request, series, std::move(caller));
       response.metric_series = series;
       co_return response;
     }
@@ -241,7 +246,14 @@ class HttpEndpoint final : public exposes::Endpoint,
     return it == method_series_.end() ? 0 : it->second;
   }
 
-  asio::awaitable<http::Response> Post(http::Request& request, std::uint32_t& series) {
+  // What a request brings to the calls it makes: its trace context and its caller.
+  struct Inbound {
+    std::optional<http::TraceContext> trace;
+    std::shared_ptr<const auth::Principal> caller;
+  };
+
+  asio::awaitable<http::Response> Post(http::Request& request, std::uint32_t& series,
+                                       std::shared_ptr<const auth::Principal> caller) {
     const std::string_view accept = request.headers.Get("Accept").value_or("");
     bool any = Contains(accept, "*/*");
     if (!(any || Contains(accept, "application/json")) ||
@@ -288,13 +300,16 @@ class HttpEndpoint final : public exposes::Endpoint,
       modern = meta_version.has_value() && probe.method != "initialize";
     }
     const bool prefer_sse = PrefersEventStream(accept);
-    if (modern) co_return co_await PostModern(request, body, header_version, prefer_sse);
-    co_return co_await PostLegacy(request, body, header_version, prefer_sse);
+    if (modern) {
+      co_return co_await PostModern(request, body, header_version, prefer_sse, std::move(caller));
+    }
+    co_return co_await PostLegacy(request, body, header_version, prefer_sse, std::move(caller));
   }
 
   asio::awaitable<http::Response> PostLegacy(http::Request& request,
                                              std::shared_ptr<json::value> body,
-                                             std::string header_version, bool prefer_sse) {
+                                             std::string header_version, bool prefer_sse,
+                                             std::shared_ptr<const auth::Principal> caller) {
     if (body->is_object()) {
       Message m = Classify(*body);
       if (m.kind == MessageKind::kRequest && m.method == "initialize") {
@@ -317,7 +332,9 @@ class HttpEndpoint final : public exposes::Endpoint,
     }
     std::string version = header_version.empty() ? session->protocol_version : header_version;
 
-    if (body->is_array()) co_return co_await Batch(body, session, version, request.trace);
+    if (body->is_array()) {
+      co_return co_await Batch(body, session, version, Inbound{request.trace, std::move(caller)});
+    }
     Message m = Classify(*body);
     switch (m.kind) {
       case MessageKind::kInvalid:
@@ -333,7 +350,8 @@ class HttpEndpoint final : public exposes::Endpoint,
       case MessageKind::kRequest:
         break;
     }
-    co_return co_await Execute(body, session, version, prefer_sse, request.trace);
+    co_return co_await Execute(body, session, version, prefer_sse,
+                               Inbound{request.trace, std::move(caller)});
   }
 
   http::Response Initialize(const Message& m, bool prefer_sse) {
@@ -363,7 +381,7 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   asio::awaitable<http::Response> Batch(std::shared_ptr<json::value> body,
                                         std::shared_ptr<Session> session, std::string version,
-                                        std::optional<http::TraceContext> trace) {
+                                        Inbound inbound) {
     const json::array& items = body->get_array();
     if (version != "2025-03-26") {
       co_return RpcError(400, kInvalidRequest,
@@ -396,7 +414,8 @@ class HttpEndpoint final : public exposes::Endpoint,
         scope.session = session.get();
         scope.protocol_version = version;
         scope.client = Client(co_await asio::this_coro::executor);
-        scope.trace = trace;
+        scope.trace = inbound.trace;
+        scope.caller = inbound.caller;
         Protocol::Reply reply = co_await protocol_->HandleRequest(m, *session, scope);
         if (!reply.cancelled) replies.push_back(*core::ParseJson(reply.text));
       }
@@ -409,7 +428,8 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   asio::awaitable<http::Response> PostModern(http::Request& request,
                                              std::shared_ptr<json::value> body,
-                                             std::string header_version, bool prefer_sse) {
+                                             std::string header_version, bool prefer_sse,
+                                             std::shared_ptr<const auth::Principal> caller) {
     if (!body->is_object()) {
       co_return RpcError(400, kInvalidRequest,
                          "Invalid Request: batches are not part of 2026-07-28");
@@ -457,7 +477,8 @@ class HttpEndpoint final : public exposes::Endpoint,
     if (auto error = protocol_->PrepareModernRequest(m, *session)) {
       co_return http::MakeResponse(error->http_status, std::move(error->text));
     }
-    co_return co_await Execute(body, session, header_version, prefer_sse, request.trace);
+    co_return co_await Execute(body, session, header_version, prefer_sse,
+                               Inbound{request.trace, std::move(caller)});
   }
 
   // ---- requests ------------------------------------------------------------------------------
@@ -469,8 +490,7 @@ class HttpEndpoint final : public exposes::Endpoint,
 
   asio::awaitable<http::Response> Execute(std::shared_ptr<json::value> body,
                                           std::shared_ptr<Session> session, std::string version,
-                                          bool prefer_sse,
-                                          std::optional<http::TraceContext> trace) {
+                                          bool prefer_sse, Inbound inbound) {
     Message m = Classify(*body);
     if (auto early = protocol_->Precheck(m, *session)) {
       co_return http::MakeResponse(early->http_status, std::move(early->text));
@@ -488,7 +508,8 @@ class HttpEndpoint final : public exposes::Endpoint,
     scope->log_level = session->log_level.load();
     scope->cancel = signal->slot();
     scope->client = Client(executor);
-    scope->trace = std::move(trace);
+    scope->trace = std::move(inbound.trace);
+    scope->caller = std::move(inbound.caller);
     if (const json::object* meta = Meta(m)) {
       if (const json::value* token = meta->if_contains("progressToken")) {
         scope->progress_token = *token;

@@ -183,8 +183,12 @@ core::Result<ToolControls> ParseToolControls(const json::value& document) {
         if (!parsed) return Fail(std::move(parsed).error());
         out.overrides.emplace_back(std::string(name), std::move(*parsed));
       }
+    } else if (key == "access") {
+      auto rules = ParseAccessRules(value);
+      if (!rules) return Fail(std::move(rules).error());
+      out.access = std::move(*rules);
     } else {
-      return Fail(ControlsError(key, "unknown member (include, exclude, readOnly, tools)"));
+      return Fail(ControlsError(key, "unknown member (include, exclude, readOnly, tools, access)"));
     }
   }
   return out;
@@ -330,12 +334,14 @@ core::Result<BuiltPart> BuildPart(const AdapterSource& source, const MountOption
 std::shared_ptr<exposes::Endpoint> EndpointFor(std::string describe, std::string server_name,
                                                std::shared_ptr<const runtime::Runtime> runtime,
                                                Catalog catalog, InboundAuth auth,
-                                               McpOptions options) {
+                                               McpOptions options,
+                                               const std::vector<AccessRule>& access) {
   ProtocolOptions po;
   po.server_name = std::move(server_name);
   po.server_version = options.server_version;
   po.private_cache = auth.enabled();
   po.tools_list_changed = options.list_changed;
+  if (!access.empty()) po.access = std::make_shared<const std::vector<AccessRule>>(access);
   auto protocol = std::make_shared<const Protocol>(
       std::make_shared<const Catalog>(std::move(catalog)), std::move(po));
   return MakeHttpEndpoint(std::move(describe), std::move(runtime), std::move(protocol),
@@ -375,7 +381,8 @@ core::Result<std::vector<std::shared_ptr<exposes::Endpoint>>> MakeMcpEndpoints(
       own.primary = false;
       std::string describe = "mcp adapter '" + built[i].part.ns + "' at " + own.path;
       mounts.push_back(EndpointFor(std::move(describe), built[i].part.ns, sources[i].runtime,
-                                   built[i].part.catalog, built[i].auth, std::move(own)));
+                                   built[i].part.catalog, built[i].auth, std::move(own),
+                                   mount.controls.access));
     }
   }
   std::vector<CatalogPart> parts;
@@ -398,7 +405,8 @@ core::Result<std::vector<std::shared_ptr<exposes::Endpoint>>> MakeMcpEndpoints(
                                 : "mcp adapters " + ns + " and " +
                                       std::to_string(sources.size() - 1) + " more (union)";
   endpoints.push_back(EndpointFor(describe, single ? ns : "capstan", sources.front().runtime,
-                                  std::move(*merged), std::move(built.front().auth), options));
+                                  std::move(*merged), std::move(built.front().auth), options,
+                                  mount.controls.access));
   endpoints.insert(endpoints.end(), mounts.begin(), mounts.end());
   return endpoints;
 }

@@ -11,6 +11,7 @@
 
 #include "core/json.hpp"
 #include "core/result.hpp"
+#include "exposes/mcp/access.hpp"
 #include "exposes/mcp/catalog.hpp"
 #include "exposes/mcp/mcp_adapter.hpp"
 
@@ -36,10 +37,11 @@ struct ToolControls {
   std::vector<std::string> include;  // globs (fnmatch); empty: every tool
   std::vector<std::string> exclude;  // globs; win over include
   bool read_only = false;            // keep only tools whose readOnlyHint is true
+  std::vector<AccessRule> access;    // per-caller tool access (empty: every caller, every tool)
   std::vector<std::pair<std::string, ToolOverride>> overrides;
   [[nodiscard]] bool empty() const {
     return include.empty() && exclude.empty() && !read_only && overrides.empty();
-  }
+  }  // (access is applied per request, not to the catalog)
 };
 
 // Reads a tool-controls document (the JSON value of a YAML or JSON file):

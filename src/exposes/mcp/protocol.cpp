@@ -332,6 +332,18 @@ Protocol::Reply Protocol::ListPage(const Message& request, const Session& sessio
   return Result(request, session, Cacheable(std::move(result), session), member, page);
 }
 
+Protocol::Reply Protocol::ListTools(const Message& request, const Session& session,
+                                    const RequestScope& scope) const {
+  if (!options_.access) return ListPage(request, session, "tools", tool_list_);
+  Listing mine;
+  for (std::size_t i = 0; i < catalog_->tools.size(); ++i) {
+    if (ToolAllowed(*options_.access, catalog_->tools[i].name, scope.caller.get())) {
+      mine.texts.push_back(tool_list_.texts[i]);
+    }
+  }
+  return ListPage(request, session, "tools", mine);
+}
+
 asio::awaitable<Protocol::Reply> Protocol::HandleRequest(const Message& request, Session& session,
                                                          RequestScope& scope) const {
   const std::string_view method = request.method;
@@ -342,7 +354,7 @@ asio::awaitable<Protocol::Reply> Protocol::HandleRequest(const Message& request,
       (method == "skills/list" || method == "skills/get" || method == "resources/directory/read")) {
     co_return SkillsRequest(request, session);
   }
-  if (method == "tools/list") co_return ListPage(request, session, "tools", tool_list_);
+  if (method == "tools/list") co_return ListTools(request, session, scope);
   if (method == "ping" && !session.modern) co_return Result(request, session, json::object());
   if (method == "logging/setLevel" && !session.modern) {
     auto level = StringField(request.params, "level");
@@ -439,7 +451,9 @@ asio::awaitable<Protocol::Reply> Protocol::CallTool(const Message& request, Sess
   auto name = StringField(request.params, "name");
   if (!name) co_return Error(request, session, kInvalidParams, "params.name is required");
   const Tool* tool = catalog_->FindTool(*name);
-  if (tool == nullptr) {
+  // A tool the caller may not use is answered as one that does not exist.
+  if (tool == nullptr ||
+      (options_.access && !ToolAllowed(*options_.access, tool->name, scope.caller.get()))) {
     co_return Error(request, session, kInvalidParams, "Unknown tool: " + std::string(*name));
   }
   json::object args;

@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/json.hpp"
+#include "exposes/mcp/access.hpp"
 #include "exposes/mcp/catalog.hpp"
 #include "exposes/mcp/jsonrpc.hpp"
 #include "exposes/mcp/session.hpp"
@@ -54,6 +55,8 @@ struct ProtocolOptions {
   std::int64_t list_ttl_ms = 300000;  // 2026-07-28 ttlMs on cacheable results
   bool private_cache = false;         // cacheScope "private" (inbound auth) or "public"
   bool tools_list_changed = false;    // legacy capabilities.tools.listChanged (hot reload)
+  // Per-caller tool access (RequestScope::caller); null: every tool for everyone.
+  std::shared_ptr<const std::vector<AccessRule>> access;
 };
 
 class Protocol {
@@ -123,6 +126,9 @@ class Protocol {
   };
   [[nodiscard]] Reply ListPage(const Message& request, const Session& session,
                                std::string_view member, const Listing& all) const;
+  // tools/list; with access rules, of the caller's tools only.
+  [[nodiscard]] Reply ListTools(const Message& request, const Session& session,
+                                const RequestScope& scope) const;
 
   std::shared_ptr<const Catalog> catalog_;
   ProtocolOptions options_;
