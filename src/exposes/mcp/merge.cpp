@@ -354,6 +354,12 @@ core::Result<std::vector<std::shared_ptr<exposes::Endpoint>>> MakeMcpEndpoints(
     const std::vector<AdapterSource>& sources, const McpOptions& options, const MountOptions& mount,
     MountReport& report) {
   if (sources.empty()) return Fail(ErrorCode::kInternal, "no mcp adapter to serve");
+  if (mount.discovery && !mount.controls.access.empty()) {
+    // call_tool would reach every tool: refuse rather than serve a way around the rules.
+    return Fail(ErrorCode::kInvalidArgument,
+                "tool access rules do not apply to the discovery meta-tools yet: use "
+                "--mcp-discovery or `access`, not both");
+  }
   std::vector<BuiltPart> built;
   for (const AdapterSource& source : sources) {
     auto part = BuildPart(source, mount, report);

@@ -338,6 +338,19 @@ TEST(MakeMcpEndpoints, DifferentInboundAuthCannotShareAnEndpoint) {
   ASSERT_FALSE(mixed);
 }
 
+TEST(MakeMcpEndpoints, AccessRulesAndDiscoveryAreRefusedTogether) {
+  Loaded a = Load(CapabilityText("a-mcp", {"x"}), "a.yaml");
+  MountOptions mount;
+  mount.discovery = true;
+  mount.controls.access.push_back(AccessRule{{"s"}, {}, {"*"}});
+  MountReport report;
+  auto endpoints = MakeMcpEndpoints({AdapterSource{a.runtime, a.spec, "a.yaml", {}}}, McpOptions{},
+                                    mount, report);
+  ASSERT_FALSE(endpoints);
+  EXPECT_NE(endpoints.error().message.find("do not apply to the discovery meta-tools"),
+            std::string::npos);
+}
+
 // The upstream: echoes which item was asked for.
 boost::asio::awaitable<http::Response> Echo(http::Request& request) {
   co_return http::MakeResponse(200, R"({"path":")" + request.path + R"("})");
