@@ -1,5 +1,5 @@
-// The MCP adapter as an OAuth 2.1 resource server (issue 17): the seed capability with
-// `authentication: {type: oauth2}` on its MCP adapter, against an authorization server written
+// The MCP and REST adapters as OAuth 2.1 resource servers (issue 17): the seed capability with
+// `authentication: {type: oauth2}` on both adapters (each its own resource and audience), against an authorization server written
 // here with jose (RFC 8414 metadata, a JWK Set with RS256, ES256 and EdDSA keys, a
 // client_credentials token endpoint). The MCP SDK v1 client's ClientCredentialsProvider finds
 // everything from the 401 (RFC 9728 metadata) and calls tools; curl-style fetches check the
@@ -29,6 +29,9 @@ let jose;
 let as; // the authorization server
 let mcpUrl;
 let resource;
+let restPort;
+let restResource;
+let restUrl;
 let dir;
 const CLIENT = { id: 'agent-1', secret: 'agent-1-secret' };
 
@@ -116,25 +119,35 @@ before(async () => {
     });
   });
   resource = `http://127.0.0.1:${port}/mcp`;
+  restPort = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  restResource = `http://127.0.0.1:${restPort}/v1`;
   as.audience = resource;
   dir = mkdtempSync(join(tmpdir(), 'capstan-oauth-'));
   const seed = readFileSync(seedCapability, 'utf8');
   const marker = '    namespace: iam-jwts-mcp\n';
-  assert.ok(seed.includes(marker));
+  const restMarker = '    namespace: iam-jwts-rest\n';
+  assert.ok(seed.includes(marker) && seed.includes(restMarker));
+  const oauthBlock = (res) =>
+    `    authentication:\n      type: oauth2\n      authorizationServerUri: "${as.issuer}"\n` +
+    `      resource: "${res}"\n      scopes: ["jwts:read"]\n`;
   const file = join(dir, 'oauth-seed.yaml');
   writeFileSync(
     file,
-    seed.replace(
-      marker,
-      `${marker}    authentication:\n      type: oauth2\n      authorizationServerUri: "${as.issuer}"\n` +
-        `      resource: "${resource}"\n      scopes: ["jwts:read"]\n`,
-    ),
+    seed
+      .replace(marker, `${marker}${oauthBlock(resource)}`)
+      .replace(restMarker, `${restMarker}${oauthBlock(restResource)}`),
   );
   const { urls } = await startCapstan(
-    [file, '--base-uri', `iam-jwts=${sim}`, '--port', `iam-jwts-mcp=${port}`, '--port', 'iam-jwts-rest=0', '--no-access-log'],
-    ['iam-jwts-mcp'],
+    [file, '--base-uri', `iam-jwts=${sim}`, '--port', `iam-jwts-mcp=${port}`, '--port', `iam-jwts-rest=${restPort}`, '--no-access-log'],
+    ['iam-jwts-mcp', 'iam-jwts-rest'],
   );
   mcpUrl = `${urls['iam-jwts-mcp']}/mcp`;
+  restUrl = urls['iam-jwts-rest'];
 });
 
 after(async () => {
@@ -283,6 +296,32 @@ describe('OAuth 2.1 resource server', testOptions, () => {
       await reader.close();
       await writer.close();
     }
+  });
+
+  test('the REST adapter is a resource server too, with its own audience', async () => {
+    const list = `${restUrl}/v1/iam/v1alpha1/jwts?audience_id=${USER_A}`;
+    const none = await fetch(list);
+    assert.equal(none.status, 401);
+    const metadataUrl = `http://127.0.0.1:${restPort}/.well-known/oauth-protected-resource/v1`;
+    assert.equal(
+      none.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${metadataUrl}", scope="jwts:read"`,
+    );
+    assert.deepEqual((await (await fetch(metadataUrl)).json()).resource, restResource);
+    const ok = await fetch(list, {
+      headers: { Authorization: `Bearer ${await as.sign({ aud: restResource })}` },
+    });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.ok(Array.isArray((await ok.json()).jwts));
+    // A token for the MCP resource is not one for the REST resource.
+    const other = await fetch(list, { headers: { Authorization: `Bearer ${await as.sign({})}` } });
+    assert.equal(other.status, 401);
+    assert.match(other.headers.get('www-authenticate'), /error_description="wrong audience"/);
+    const scopeless = await fetch(list, {
+      headers: { Authorization: `Bearer ${await as.sign({ aud: restResource, scope: 'x' })}` },
+    });
+    assert.equal(scopeless.status, 403);
+    assert.equal((await scopeless.json()).type, 'permission_denied');
   });
 
   test('an authorization server whose keys cannot be fetched: 503 with Retry-After', async () => {

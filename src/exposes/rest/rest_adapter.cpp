@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <re2/re2.h>
 
+#include "auth/resource_server.hpp"
 #include "core/base64.hpp"
 #include "core/percent.hpp"
 #include "exposes/server/metrics.hpp"
@@ -103,9 +104,20 @@ std::string EncodeBase64(std::string_view in) {
 
 struct InboundAuth {
   enum class Kind { kNone, kBearer, kApiKeyHeader, kApiKeyQuery, kBasic } kind = Kind::kNone;
-  std::string name;      // header or query parameter name (apikey)
-  std::string expected;  // the secret (bearer token, key value, "user:pass")
+  std::string name;                             // header or query parameter name (apikey)
+  std::string expected;                         // the secret (bearer token, key value, "user:pass")
+  std::shared_ptr<auth::ResourceServer> oauth;  // oauth2: an OAuth 2.1 resource server
 };
+
+// A quoted-string for a WWW-Authenticate parameter (RFC 9110 §5.6.4), control bytes dropped.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+  }
+  return out + "\"";
+}
 
 std::vector<Segment> ParseTemplate(std::string_view path) {
   std::vector<Segment> out;
@@ -249,6 +261,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
 
   std::vector<exposes::ClaimedPath> Claims() const override {
     std::vector<exposes::ClaimedPath> out;
+    if (auth_.oauth) out.push_back(exposes::ClaimTemplate(auth_.oauth->metadata_path()));
     for (const Route& r : routes_) {
       out.push_back(exposes::ClaimTemplate(r.path));
       // Two capabilities may use the same namespace: the file tells the sides apart.
@@ -261,6 +274,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
   bool MatchesOnlyClaims() const override { return true; }
 
   bool Matches(std::string_view raw_path) const override {
+    if (auth_.oauth && raw_path == auth_.oauth->metadata_path()) return true;
     auto segments = http::SplitPath(raw_path);
     if (!segments) return false;
     for (const Route& r : routes_) {
@@ -270,6 +284,14 @@ class RestAdapterImpl final : public exposes::Endpoint {
   }
 
   asio::awaitable<http::Response> Handle(http::Request& request) override {
+    if (auth_.oauth && request.path == auth_.oauth->metadata_path()) {
+      // RFC 9728 protected resource metadata: public, read by clients before they have a token.
+      http::Response r =
+          http::MakeResponse(200, core::SerializeJson(json::value(auth_.oauth->Metadata())));
+      r.headers.Set("Access-Control-Allow-Origin", "*");
+      r.headers.Set("Cache-Control", "max-age=300");
+      co_return r;
+    }
     auto segments = http::SplitPath(request.path);
     if (!segments) co_return JsonError(400, "invalid_argument", segments.error().message);
     const Route* route = nullptr;
@@ -283,7 +305,11 @@ class RestAdapterImpl final : public exposes::Endpoint {
     }
     if (route == nullptr) co_return JsonError(404, "not_found", "no route for " + request.path);
 
-    if (auto denied = CheckAuth(request)) co_return std::move(*denied);
+    if (auth_.oauth) {
+      if (auto denied = co_await CheckOAuth(request)) co_return std::move(*denied);
+    } else if (auto denied = CheckAuth(request)) {
+      co_return std::move(*denied);
+    }
 
     const MethodEntry* entry = FindMethod(*route, request.method);
     if (entry == nullptr && route->forward) co_return co_await Forward(request, *route, *segments);
@@ -557,14 +583,72 @@ class RestAdapterImpl final : public exposes::Endpoint {
       CAPSTAN_ASSIGN_OR_RETURN(std::string user, render(basic->username));
       CAPSTAN_ASSIGN_OR_RETURN(std::string pass, render(basic->password));
       auth_.expected = user + ":" + pass;
+    } else if (const auto* oauth = std::get_if<spec::AuthOAuth2>(&auth)) {
+      if (oauth->token_validation == spec::TokenValidation::kIntrospection) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    what +
+                        ": tokenValidation introspection is not supported (alpha2 gives no "
+                        "credentials for the introspection call); use jwks");
+      }
+      auth::ResourceServerOptions o;
+      o.issuer = oauth->authorization_server_uri;
+      o.resource = oauth->resource;
+      o.audience = oauth->audience.value_or("");
+      o.scopes = oauth->scopes;
+      o.tls = runtime_->tls();
+      auto rs = auth::ResourceServer::Create(std::move(o));
+      if (!rs) return Fail(ErrorCode::kInvalidArgument, what + ": " + rs.error().message);
+      auth_.oauth = std::move(*rs);
+      return core::Ok();
     } else {
-      return Fail(ErrorCode::kInvalidArgument,
-                  what + ": only bearer, apikey and basic are supported on inbound requests yet");
+      return Fail(ErrorCode::kInvalidArgument, what + ": digest is not an inbound scheme");
     }
     if (auth_.expected.empty()) {
       return Fail(ErrorCode::kInvalidArgument, what + ": the expected secret is empty");
     }
     return core::Ok();
+  }
+
+  // oauth2: 401 (with the RFC 9728 metadata URL), 403 insufficient_scope, 503 while the keys
+  // cannot be had; the token is never forwarded (upstream requests carry only the consumes
+  // authentication).
+  asio::awaitable<std::optional<http::Response>> CheckOAuth(const http::Request& request) const {
+    const auth::ResourceServer& rs = *auth_.oauth;
+    std::string challenge = "Bearer resource_metadata=" + Quoted(rs.metadata_url());
+    std::string scopes;
+    for (const std::string& sc : rs.options().scopes) scopes += (scopes.empty() ? "" : " ") + sc;
+    auth::AuthOutcome outcome =
+        co_await auth_.oauth->Authenticate(request.headers.Get("Authorization").value_or(""));
+    if (outcome.kind == auth::AuthOutcome::Kind::kUnavailable) {
+      http::Response r =
+          JsonError(503, "unavailable", "the authorization server's keys cannot be fetched");
+      r.headers.Set("Retry-After", "5");
+      co_return r;
+    }
+    if (outcome.kind != auth::AuthOutcome::Kind::kOk) {
+      if (outcome.kind == auth::AuthOutcome::Kind::kInvalid) {
+        challenge += ", error=\"invalid_token\", error_description=" + Quoted(outcome.description);
+      } else if (!scopes.empty()) {
+        challenge += ", scope=" + Quoted(scopes);
+      }
+      http::Response r = JsonError(401, "unauthenticated",
+                                   outcome.kind == auth::AuthOutcome::Kind::kInvalid
+                                       ? "invalid access token: " + outcome.description
+                                       : "an access token is required");
+      r.headers.Set("WWW-Authenticate", challenge);
+      co_return r;
+    }
+    if (!rs.options().scopes.empty()) {
+      bool any = false;
+      for (const std::string& sc : rs.options().scopes) any = any || outcome.principal.HasScope(sc);
+      if (!any) {
+        http::Response r = JsonError(403, "permission_denied", "insufficient scope");
+        r.headers.Set("WWW-Authenticate",
+                      challenge + ", error=\"insufficient_scope\", scope=" + Quoted(scopes));
+        co_return r;
+      }
+    }
+    co_return std::nullopt;
   }
 
   // Returns a 401 response when the request is not authenticated.
