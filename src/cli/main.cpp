@@ -35,6 +35,25 @@ int main(int argc, char** argv) {
                     "Upstream total timeout in milliseconds: MS for every consumes namespace, or "
                     "NS=MS for one (repeatable)")
         ->allow_extra_args(false);
+    cmd->add_option("--retries", args.retries,
+                    "Retry an upstream call up to N times: idempotent methods on no answer or "
+                    "502/503/504, any method when the connection could not be made (backoff with "
+                    "jitter, within a retry budget of 20 %)")
+        ->check(CLI::Range(0, 10));
+    cmd->add_option("--retry-backoff-ms", args.retry_backoff_ms,
+                    "Base of the exponential retry backoff (default 100; capped at 20x)")
+        ->check(CLI::Range(1, 60000));
+    cmd->add_option("--breaker-failures", args.breaker_failures,
+                    "Open an upstream's circuit breaker after N consecutive failures (no answer "
+                    "or 5xx); calls then fail fast with 503 until a probe succeeds")
+        ->check(CLI::Range(0, 1000));
+    cmd->add_option("--breaker-open-ms", args.breaker_open_ms,
+                    "How long an open breaker waits before it lets one probe through "
+                    "(default 10000)")
+        ->check(CLI::Range(1, 3600000));
+    cmd->add_option("--max-in-flight", args.max_in_flight,
+                    "Calls in flight per upstream; more are shed at once with 503 (0: no limit)")
+        ->check(CLI::Range(0, 1000000));
   };
 
   capstan::cli::ServeArgs serve_args;
@@ -64,6 +83,11 @@ int main(int argc, char** argv) {
                    "Serve the control adapter (health, status, info, reload, validate) on this "
                    "port; 0 = ephemeral. Also moves a control adapter a file declares")
       ->check(CLI::Range(0, 65535));
+  serve
+      ->add_option("--rate-limit", serve_args.rate_limit,
+                   "Requests per second per caller (its credential, else its address), bursts "
+                   "of twice that; beyond: 429 with Retry-After (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6));
   serve->add_flag("--ready-upstreams", serve_args.ready_upstreams,
                   "The control adapter's /health/ready is DEGRADED while a consumed upstream "
                   "does not accept a TCP connection (probed every 5 s)");

@@ -30,6 +30,7 @@
 #include "cli/commands.hpp"
 #include "cli/file_watcher.hpp"
 #include "cli/upstream_probe.hpp"
+#include "consumes/resilience.hpp"
 #include "consumes/upstream_stats.hpp"
 #include "core/hex.hpp"
 #include "core/percent.hpp"
@@ -92,6 +93,12 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
   if (options.tls.ca_file.empty()) {
     if (const char* ca = std::getenv("CAPSTAN_CA_FILE")) options.tls.ca_file = ca;
   }
+  options.resilience.retries = args.retries;
+  options.resilience.backoff = std::chrono::milliseconds(args.retry_backoff_ms);
+  options.resilience.max_backoff = std::chrono::milliseconds(args.retry_backoff_ms * 20);
+  options.resilience.breaker_failures = args.breaker_failures;
+  options.resilience.breaker_open = std::chrono::milliseconds(args.breaker_open_ms);
+  options.resilience.max_in_flight = args.max_in_flight;
   // Timeouts: a bare MS sets the default of every namespace, NS=MS one namespace (on top of the
   // default, whatever the order of the flags).
   std::map<std::string, long long> by_namespace;
@@ -376,7 +383,8 @@ struct ServeContext {
   std::size_t reloads_failed = 0;
   std::string last_reload_error;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
-  std::unique_ptr<UpstreamProbe> probe;  // --ready-upstreams
+  std::unique_ptr<UpstreamProbe> probe;           // --ready-upstreams
+  std::shared_ptr<exposes::RateLimiter> limiter;  // --rate-limit
 };
 
 // One set of capabilities loaded and built into endpoints, at start-up or at a reload.
@@ -829,6 +837,16 @@ std::string MetricsText(ServeContext& ctx) {
       upstream_duration.metric.push_back(std::move(u));
     }
   }
+  // One labelled sample in each of several counter families.
+  auto counters = [](const std::vector<ClientMetric::Label>& label,
+                     std::initializer_list<std::pair<MetricFamily*, std::uint64_t>> values) {
+    for (const auto& [f, value] : values) {
+      ClientMetric m;
+      m.label = label;
+      m.counter.value = static_cast<double>(value);
+      f->metric.push_back(std::move(m));
+    }
+  };
   // Per upstream origin (consumes::UpstreamStats): every loop's client, summed.
   MetricFamily& up_requests =
       family("capstan_upstream_requests_total", "Upstream answers by upstream and status class",
@@ -861,15 +879,10 @@ std::string MetricsText(ServeContext& ctx) {
       m.counter.value = static_cast<double>(t.by_class[k]);
       up_requests.metric.push_back(std::move(m));
     }
-    for (auto [f, value] : {std::pair<MetricFamily*, std::uint64_t>{&up_connect, t.connect_errors},
-                            {&up_timeouts, t.timeouts},
-                            {&up_errors, t.errors},
-                            {&up_opened, t.connections_opened}}) {
-      ClientMetric m;
-      m.label = upstream_label;
-      m.counter.value = static_cast<double>(value);
-      f->metric.push_back(std::move(m));
-    }
+    counters(upstream_label, {{&up_connect, t.connect_errors},
+                              {&up_timeouts, t.timeouts},
+                              {&up_errors, t.errors},
+                              {&up_opened, t.connections_opened}});
     ClientMetric idle;
     idle.label = upstream_label;
     idle.gauge.value = static_cast<double>(t.idle_connections);
@@ -877,6 +890,37 @@ std::string MetricsText(ServeContext& ctx) {
     ClientMetric d = histogram(t.buckets, t.seconds, t.count, consumes::kUpstreamBuckets);
     d.label = upstream_label;
     up_duration.metric.push_back(std::move(d));
+  }
+  // Resilience (consumes::UpstreamGuards), per upstream: only when some option is on.
+  MetricFamily& retries = family("capstan_upstream_retries_total",
+                                 "Upstream calls made again (--retries)", MetricType::Counter);
+  MetricFamily& opened = family("capstan_upstream_breaker_opened_total",
+                                "Times the upstream's circuit breaker opened", MetricType::Counter);
+  MetricFamily& rejected =
+      family("capstan_upstream_breaker_rejected_total",
+             "Calls failed fast while the breaker was open", MetricType::Counter);
+  MetricFamily& shed =
+      family("capstan_upstream_shed_total", "Calls shed at the in-flight limit (--max-in-flight)",
+             MetricType::Counter);
+  MetricFamily& breaker_state =
+      family("capstan_upstream_breaker_state", "0 closed, 1 open, 2 half-open", MetricType::Gauge);
+  consumes::UpstreamGuards::Instance().ForEach([&](const consumes::UpstreamGuard& g) {
+    const std::vector<ClientMetric::Label> label{{"upstream", g.upstream()}};
+    counters(label, {{&retries, g.retries.load()},
+                     {&opened, g.breaker_opened.load()},
+                     {&rejected, g.rejected_open.load()},
+                     {&shed, g.shed.load()}});
+    ClientMetric st;
+    st.label = label;
+    st.gauge.value = g.state();
+    breaker_state.metric.push_back(std::move(st));
+  });
+  if (ctx.limiter) {
+    ClientMetric m;
+    m.counter.value = static_cast<double>(ctx.limiter->limited());
+    family("capstan_rate_limited_total", "Requests refused with 429 (--rate-limit)",
+           MetricType::Counter)
+        .metric.push_back(std::move(m));
   }
   auto gauge = [&](std::string name, std::string help, double value) {
     ClientMetric m;
@@ -1118,6 +1162,10 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
                                                         : exposes::HostOptions::LogFormat::kAuto;
   // Answers are counted only when a control adapter can show them (its /metrics).
   if (current.has_control) host_options.metrics = &exposes::Metrics::Instance();
+  if (args.rate_limit > 0) {
+    ctx.limiter = std::make_shared<exposes::RateLimiter>(args.rate_limit, 2 * args.rate_limit);
+    host_options.rate_limiter = ctx.limiter;
+  }
   exposes::Host host(host_options);
   ctx.host = &host;
   for (const exposes::Registration& r : current.registrations) {

@@ -15,6 +15,13 @@ struct RuntimeArgs {
   // --timeout-ms: "MS" (every namespace) or "NS=MS" (one consumes namespace); repeatable. Sets
   // the upstream total timeout (and caps the read timeout).
   std::vector<std::string> timeouts;
+  // Resilience, for every upstream (docs/upstream.md): retries of idempotent calls and of
+  // connections that could not be made, a circuit breaker, a limit of calls in flight.
+  int retries = 0;
+  int retry_backoff_ms = 100;
+  int breaker_failures = 0;
+  int breaker_open_ms = 10000;
+  int max_in_flight = 0;
 };
 
 struct ServeArgs {
@@ -26,6 +33,9 @@ struct ServeArgs {
   unsigned threads = 0;
   bool no_access_log = false;
   std::string log_format = "auto";  // auto | json | text (the access log)
+  // Inbound rate limit per caller (a credential, else the address): requests per second; the
+  // bucket holds twice as many. 0: none.
+  double rate_limit = 0;
   bool watch = false;  // reload when a loaded file (or a file of a directory argument) changes
   bool ready_upstreams = false;  // /health/ready also needs every upstream to accept a connection
   int control_port = -1;  // >= 0: the control adapter's port (one with every endpoint if no file

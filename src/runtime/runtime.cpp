@@ -4,7 +4,11 @@
 #include <random>
 #include <set>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/digest.hpp"
 #include "runtime/values.hpp"
@@ -494,6 +498,69 @@ std::shared_ptr<const CompiledOperation> Runtime::FindOperation(std::string_view
 }
 
 asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
+    const CompiledOperation& operation, const json::object& args,
+    const CallContext& context) const {
+  if (!options_.resilience.enabled()) co_return co_await SendTraced(operation, args, context);
+  co_return co_await SendResilient(operation, args, context);
+}
+
+asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::SendResilient(
+    const CompiledOperation& operation, const json::object& args,
+    const CallContext& context) const {
+  const consumes::ResilienceOptions& ro = options_.resilience;
+  const consumes::Origin& origin = operation.origin();
+  consumes::UpstreamGuard& guard = consumes::UpstreamGuards::Instance().For(origin.Key());
+  const spec::HttpMethod method = operation.spec().operation->method;
+  const bool idempotent = method == spec::HttpMethod::kGet || method == spec::HttpMethod::kPut ||
+                          method == spec::HttpMethod::kDelete;
+  guard.Earn(ro);
+  for (int attempt = 0;; ++attempt) {
+    std::chrono::milliseconds retry_in{0};
+    const auto admission = guard.Admit(ro, retry_in);
+    if (admission == consumes::UpstreamGuard::Admission::kOpen) {
+      co_return Fail(ErrorCode::kUnavailable,
+                     "the circuit breaker for " + origin.Key() +
+                         " is open after repeated failures; it lets a call through again in " +
+                         std::to_string((retry_in.count() + 999) / 1000) + " s");
+    }
+    const bool probe = admission == consumes::UpstreamGuard::Admission::kProbe;
+    if (!guard.Enter(ro)) {
+      guard.Finish(ro, false, probe);  // a shed call says nothing of the upstream
+      co_return Fail(ErrorCode::kUnavailable, "too many calls in flight to " + origin.Key() +
+                                                  " (limit " + std::to_string(ro.max_in_flight) +
+                                                  "); try again shortly");
+    }
+    auto result = co_await SendTraced(operation, args, context);
+    guard.Leave();
+    const ErrorCode code = result ? ErrorCode::kInternal : result.error().code;
+    const bool unreachable =
+        !result && (code == ErrorCode::kUpstreamUnavailable || code == ErrorCode::kUpstreamTimeout);
+    const bool server_error = result && result->status >= 500;
+    if (!result && code == ErrorCode::kCancelled) {
+      guard.Finish(ro, false, probe);
+      co_return result;
+    }
+    guard.Finish(ro, unreachable || server_error, probe);
+    // Nothing was sent when the connection could not be made: any method may go again. Otherwise
+    // only idempotent methods, on no answer or a 502/503/504.
+    const std::string_view message = result ? std::string_view() : result.error().message;
+    const bool not_sent =
+        code == ErrorCode::kUpstreamUnavailable &&
+        (message.rfind("connecting to", 0) == 0 || message.rfind("resolving", 0) == 0);
+    const bool retryable =
+        not_sent ||
+        (idempotent && (unreachable || (result && (result->status == 502 || result->status == 503 ||
+                                                   result->status == 504))));
+    if (attempt >= ro.retries || !retryable || !guard.SpendRetry()) co_return result;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(consumes::Backoff(ro, attempt + 1));
+    auto [ec] = co_await timer.async_wait(
+        asio::bind_cancellation_slot(context.cancel, asio::as_tuple(asio::use_awaitable)));
+    if (ec) co_return result;  // the caller went away
+  }
+}
+
+asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::SendTraced(
     const CompiledOperation& operation, const json::object& args,
     const CallContext& context) const {
   const http::TraceContext* trace = context.trace;

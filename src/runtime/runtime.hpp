@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include "consumes/resilience.hpp"
 #include "consumes/upstream_client.hpp"
 #include "convert/convert.hpp"
 #include "core/json.hpp"
@@ -42,7 +43,8 @@ struct RuntimeOptions {
   consumes::PoolOptions pool;
   consumes::UpstreamLimits limits;  // defaults for every namespace
   std::map<std::string, consumes::UpstreamLimits> limits_by_namespace;  // overrides
-  EnvLookup env;  // default: the process environment
+  consumes::ResilienceOptions resilience;  // retries, breaker, in-flight limit (every upstream)
+  EnvLookup env;                           // default: the process environment
 };
 
 // An input the caller gives: declared on the exposed operation/tool, or derived from the called
@@ -147,6 +149,14 @@ class Runtime {
   [[nodiscard]] const convert::Converter* ConverterFor(const CompiledOperation& operation) const;
 
  private:
+  // Send() with the trace span around it (when spans are exported).
+  [[nodiscard]] boost::asio::awaitable<core::Result<consumes::UpstreamResponse>> SendTraced(
+      const CompiledOperation& operation, const json::object& args,
+      const CallContext& context) const;
+  // Send() through the upstream's guard: breaker, in-flight limit, retries.
+  [[nodiscard]] boost::asio::awaitable<core::Result<consumes::UpstreamResponse>> SendResilient(
+      const CompiledOperation& operation, const json::object& args,
+      const CallContext& context) const;
   // Send() without the span: the upstream's traceparent names `span_id` (empty: a fresh id);
   // `target`, when given, receives the request-target sent.
   [[nodiscard]] boost::asio::awaitable<core::Result<consumes::UpstreamResponse>> SendRequest(

@@ -149,7 +149,10 @@ export async function startRecorder() {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     requests,

@@ -49,6 +49,7 @@ describe('readiness follows the upstreams', opts, () => {
       const r = await ready(ctl);
       return { ok: r.status === 200 && r.body.status === 'UP', ...r };
     });
+    upstream.closeAllConnections();
     await new Promise((resolve) => upstream.close(resolve));
     const down = await until('DEGRADED with the upstream down', async () => {
       const r = await ready(ctl);
@@ -66,6 +67,7 @@ describe('readiness follows the upstreams', opts, () => {
       const r = await ready(ctl);
       return { ok: r.status === 200, ...r };
     });
+    upstream.closeAllConnections();
     await new Promise((resolve) => upstream.close(resolve));
   });
 });

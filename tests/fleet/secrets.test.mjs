@@ -156,7 +156,7 @@ describe('secrets', opts, () => {
       assert.ok(collector.requests.length > 0, 'spans were exported');
       await sleep(1200);
       abort.abort();
-      await pump;
+      await Promise.race([pump, sleep(2000)]);
       outputs.push(...collector.requests.map((r) => r.body));
       outputs.push(streamed, served.stdout.join('\n'), served.stderr.join('\n'));
 
@@ -174,6 +174,8 @@ describe('secrets', opts, () => {
         assert.equal(r.headers.cookie, undefined, r.url);
       }
     } finally {
+      // Pooled keep-alive connections would hold close() open: end them first.
+      upstream.server.closeAllConnections();
       await new Promise((resolve) => upstream.server.close(resolve));
       rmSync(dir, { recursive: true, force: true });
     }

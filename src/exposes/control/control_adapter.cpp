@@ -50,6 +50,7 @@ class ControlAdapter final : public exposes::Endpoint {
   }
   bool MatchesOnlyClaims() const override { return true; }
   bool Matches(std::string_view path) const override { return Find(path) != nullptr; }
+  bool RateLimited() const override { return false; }
 
   boost::asio::awaitable<http::Response> Handle(http::Request& request) override {
     const Route* route = Find(request.path);

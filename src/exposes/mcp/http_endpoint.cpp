@@ -332,9 +332,10 @@ class HttpEndpoint final : public exposes::Endpoint,
     }
     std::string version = header_version.empty() ? session->protocol_version : header_version;
 
-    if (body->is_array()) {
-      co_return co_await Batch(body, session, version, Inbound{request.trace, std::move(caller)});
-    }
+    // (The Inbound is a named local: GCC 12 destroys a temporary built inside a co_await
+    // expression twice.)
+    Inbound inbound{request.trace, std::move(caller)};
+    if (body->is_array()) co_return co_await Batch(body, session, version, std::move(inbound));
     Message m = Classify(*body);
     switch (m.kind) {
       case MessageKind::kInvalid:
@@ -350,8 +351,7 @@ class HttpEndpoint final : public exposes::Endpoint,
       case MessageKind::kRequest:
         break;
     }
-    co_return co_await Execute(body, session, version, prefer_sse,
-                               Inbound{request.trace, std::move(caller)});
+    co_return co_await Execute(body, session, version, prefer_sse, std::move(inbound));
   }
 
   http::Response Initialize(const Message& m, bool prefer_sse) {
@@ -477,8 +477,8 @@ class HttpEndpoint final : public exposes::Endpoint,
     if (auto error = protocol_->PrepareModernRequest(m, *session)) {
       co_return http::MakeResponse(error->http_status, std::move(error->text));
     }
-    co_return co_await Execute(body, session, header_version, prefer_sse,
-                               Inbound{request.trace, std::move(caller)});
+    Inbound inbound{request.trace, std::move(caller)};
+    co_return co_await Execute(body, session, header_version, prefer_sse, std::move(inbound));
   }
 
   // ---- requests ------------------------------------------------------------------------------

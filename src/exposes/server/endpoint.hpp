@@ -36,6 +36,8 @@ class Endpoint {
   // literal; a listener may then pick this endpoint by an index of its claims.
   [[nodiscard]] virtual bool MatchesOnlyClaims() const { return false; }
   [[nodiscard]] virtual boost::asio::awaitable<http::Response> Handle(http::Request& request) = 0;
+  // Whether the inbound rate limit applies (not to the control adapter: probes must answer).
+  [[nodiscard]] virtual bool RateLimited() const { return true; }
 
   // The metrics series of answers that name none (Response::metric_series 0); set by the host.
   [[nodiscard]] std::uint32_t metric_series() const { return metric_series_; }

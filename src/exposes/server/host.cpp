@@ -142,6 +142,23 @@ void WriteTextAccessLog(const http::Request& request, const http::Response& resp
 
 }  // namespace
 
+// 429 with Retry-After: a JSON-RPC error for MCP endpoints, the REST error body otherwise.
+static http::Response TooManyRequests(const Endpoint& e, int retry_after) {
+  const std::string message = "too many requests; retry in " + std::to_string(retry_after) + " s";
+  http::Response r =
+      e.Describe().rfind("mcp ", 0) == 0
+          ? http::MakeResponse(
+                429, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":")" + message +
+                         R"("}})")
+          : ErrorResponse(core::Error{core::ErrorCode::kUnavailable, message});
+  r.status = 429;
+  if (e.Describe().rfind("mcp ", 0) != 0) {
+    r.body = R"({"type":"rate_limited","message":")" + message + R"("})";
+  }
+  r.headers.Set("Retry-After", std::to_string(retry_after));
+  return r;
+}
+
 // Handles `request` on `e` and records its SERVER span (and the metrics, when kept). The span
 // is named after the answering operation or tool; an MCP endpoint may have replaced the trace by
 // the one of the call's _meta, whose span id it set.
@@ -206,10 +223,17 @@ core::Status Host::StartGroup(Group& g) {
   g.dispatcher->store(std::make_shared<const Dispatcher>(g.endpoints));
   // Spans are exported when a sink was set before the start (docs/operations.md).
   http::Handler handler = [slot = g.dispatcher, metrics = options_.metrics,
-                           spans = http::ActiveSpanSink()](
+                           spans = http::ActiveSpanSink(), limiter = options_.rate_limiter](
                               http::Request& request) -> boost::asio::awaitable<http::Response> {
     const std::shared_ptr<const Dispatcher> dispatcher = slot->load(std::memory_order_acquire);
     if (Endpoint* e = dispatcher->Find(request.path)) {
+      if (limiter && e->RateLimited()) {
+        int retry_after = 1;
+        if (!limiter->Allow(RateLimiter::KeyOf(request), std::chrono::steady_clock::now(),
+                            retry_after)) {
+          co_return TooManyRequests(*e, retry_after);
+        }
+      }
       if (spans != nullptr && request.trace && request.trace->sampled() &&
           !request.trace->span_id.empty()) {
         co_return co_await HandleTraced(*e, request, metrics, *spans);

@@ -14,6 +14,7 @@
 #include "core/result.hpp"
 #include "exposes/server/endpoint.hpp"
 #include "exposes/server/metrics.hpp"
+#include "exposes/server/rate_limit.hpp"
 #include "http/server.hpp"
 
 namespace capstan::exposes {
@@ -26,6 +27,8 @@ struct HostOptions {
   // when stderr is a terminal.
   enum class LogFormat { kAuto, kJson, kText } log_format = LogFormat::kAuto;
   Metrics* metrics = nullptr;  // when set, every answer is counted (the control adapter's /metrics)
+  // When set, requests to endpoints that are RateLimited() pass through it first (429 beyond).
+  std::shared_ptr<RateLimiter> rate_limiter;
 };
 
 struct BoundListener {
