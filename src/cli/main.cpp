@@ -36,24 +36,24 @@ int main(int argc, char** argv) {
                     "NS=MS for one (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--retries", args.retries,
-                    "Retry an upstream call up to N times: idempotent methods on no answer or "
-                    "502/503/504, any method when the connection could not be made (backoff with "
-                    "jitter, within a retry budget of 20 %)")
-        ->check(CLI::Range(0, 10));
+                    "[KEY=]N: retry an upstream call up to N times (0-10): idempotent methods on "
+                    "no answer or 502/503/504, any method when the connection could not be made "
+                    "(backoff with jitter, within a 20 % retry budget). KEY: a consumes namespace "
+                    "(or glob) or namespace.operation; repeatable");
     cmd->add_option("--retry-backoff-ms", args.retry_backoff_ms,
-                    "Base of the exponential retry backoff (default 100; capped at 20x)")
-        ->check(CLI::Range(1, 60000));
+                    "[KEY=]MS: base of the exponential retry backoff (default 100; capped at 20x)");
     cmd->add_option("--breaker-failures", args.breaker_failures,
-                    "Open an upstream's circuit breaker after N consecutive failures (no answer "
-                    "or 5xx); calls then fail fast with 503 until a probe succeeds")
-        ->check(CLI::Range(0, 1000));
+                    "[KEY=]N: open an upstream's circuit breaker after N consecutive failures (no "
+                    "answer or 5xx); calls then fail fast with 503 until a probe succeeds");
     cmd->add_option("--breaker-open-ms", args.breaker_open_ms,
-                    "How long an open breaker waits before it lets one probe through "
-                    "(default 10000)")
-        ->check(CLI::Range(1, 3600000));
+                    "[KEY=]MS: how long an open breaker waits before one probe (default 10000)");
     cmd->add_option("--max-in-flight", args.max_in_flight,
-                    "Calls in flight per upstream; more are shed at once with 503 (0: no limit)")
-        ->check(CLI::Range(0, 1000000));
+                    "[KEY=]N: calls in flight per upstream; more are shed at once with 503");
+    cmd->add_option("--connect-timeout-ms", args.connect_timeouts,
+                    "[NS=]MS: upstream connect (TCP and TLS) timeout (default 5000)");
+    cmd->add_option("--read-timeout-ms", args.read_timeouts,
+                    "[NS=]MS: upstream timeout of each read, the first byte included (default "
+                    "30000)");
   };
 
   capstan::cli::ServeArgs serve_args;

@@ -78,6 +78,76 @@ void SetTotalTimeout(consumes::UpstreamLimits& limits, long long ms) {
   limits.connect_timeout = std::min(limits.connect_timeout, limits.total_timeout);
 }
 
+// "N" or "KEY=N" with N in [min, max]: the key ("" for a bare value) and N, or false.
+bool ParseKeyedNumber(const std::string& text, long long min, long long max, std::string& key,
+                      long long& number) {
+  std::string value = text;
+  key.clear();
+  if (const std::size_t eq = text.rfind('='); eq != std::string::npos) {
+    key = text.substr(0, eq);
+    value = text.substr(eq + 1);
+    if (key.empty()) return false;
+  }
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  return !value.empty() && ec == std::errc() && ptr == value.data() + value.size() &&
+         number >= min && number <= max;
+}
+
+// The resilience flags: bare values set the default of every upstream, KEY=N values override
+// them for a consumes namespace (or glob) or one "namespace.operation", field by field.
+bool BuildResilience(const RuntimeArgs& args, runtime::RuntimeOptions& options, std::ostream& err) {
+  using Setter = void (*)(consumes::ResilienceOptions&, long long);
+  struct Flag {
+    const char* name;
+    const std::vector<std::string>* values;
+    long long min;
+    long long max;
+    Setter set;
+  };
+  const Flag flags[] = {
+      {"--retries", &args.retries, 0, 10,
+       [](consumes::ResilienceOptions& o, long long n) { o.retries = static_cast<int>(n); }},
+      {"--retry-backoff-ms", &args.retry_backoff_ms, 1, 60000,
+       [](consumes::ResilienceOptions& o, long long n) {
+         o.backoff = std::chrono::milliseconds(n);
+         o.max_backoff = std::chrono::milliseconds(n * 20);
+       }},
+      {"--breaker-failures", &args.breaker_failures, 0, 1000,
+       [](consumes::ResilienceOptions& o, long long n) {
+         o.breaker_failures = static_cast<int>(n);
+       }},
+      {"--breaker-open-ms", &args.breaker_open_ms, 1, 3600000,
+       [](consumes::ResilienceOptions& o, long long n) {
+         o.breaker_open = std::chrono::milliseconds(n);
+       }},
+      {"--max-in-flight", &args.max_in_flight, 0, 1000000,
+       [](consumes::ResilienceOptions& o, long long n) { o.max_in_flight = static_cast<int>(n); }},
+  };
+  std::map<std::string, std::vector<std::pair<Setter, long long>>> keyed;
+  for (const Flag& f : flags) {
+    for (const std::string& text : *f.values) {
+      std::string key;
+      long long n = 0;
+      if (!ParseKeyedNumber(text, f.min, f.max, key, n)) {
+        err << "capstan: " << f.name << " expects N or KEY=N (" << f.min << " to " << f.max
+            << "), got '" << text << "'\n";
+        return false;
+      }
+      if (key.empty()) {
+        f.set(options.resilience, n);
+      } else {
+        keyed[key].emplace_back(f.set, n);
+      }
+    }
+  }
+  for (const auto& [key, setters] : keyed) {
+    consumes::ResilienceOptions o = options.resilience;
+    for (const auto& [set, n] : setters) set(o, n);
+    options.resilience_by_key[key] = o;
+  }
+  return true;
+}
+
 bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& options,
                          std::ostream& err) {
   for (const std::string& pair : args.base_uris) {
@@ -93,12 +163,7 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
   if (options.tls.ca_file.empty()) {
     if (const char* ca = std::getenv("CAPSTAN_CA_FILE")) options.tls.ca_file = ca;
   }
-  options.resilience.retries = args.retries;
-  options.resilience.backoff = std::chrono::milliseconds(args.retry_backoff_ms);
-  options.resilience.max_backoff = std::chrono::milliseconds(args.retry_backoff_ms * 20);
-  options.resilience.breaker_failures = args.breaker_failures;
-  options.resilience.breaker_open = std::chrono::milliseconds(args.breaker_open_ms);
-  options.resilience.max_in_flight = args.max_in_flight;
+  if (!BuildResilience(args, options, err)) return false;
   // Timeouts: a bare MS sets the default of every namespace, NS=MS one namespace (on top of the
   // default, whatever the order of the flags).
   std::map<std::string, long long> by_namespace;
@@ -126,6 +191,32 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
     limits.connect_timeout = defaults.connect_timeout;
     SetTotalTimeout(limits, ms);
     options.limits_by_namespace[ns] = limits;
+  }
+  // Connect and read timeouts, bare (every namespace) first, then per namespace.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto* list : {&args.connect_timeouts, &args.read_timeouts}) {
+      const bool connect = list == &args.connect_timeouts;
+      for (const std::string& text : *list) {
+        std::string ns;
+        long long ms = 0;
+        if (!ParseKeyedNumber(text, 1, 24LL * 3600 * 1000, ns, ms)) {
+          err << "capstan: " << (connect ? "--connect-timeout-ms" : "--read-timeout-ms")
+              << " expects MS or NS=MS (1 to 86400000 ms), got '" << text << "'\n";
+          return false;
+        }
+        if (ns.empty() != (pass == 0)) continue;
+        auto apply = [&](consumes::UpstreamLimits& l) {
+          (connect ? l.connect_timeout : l.read_timeout) = std::chrono::milliseconds(ms);
+        };
+        if (ns.empty()) {
+          apply(options.limits);
+          for (auto& [key, l] : options.limits_by_namespace) apply(l);
+        } else {
+          auto [it, fresh] = options.limits_by_namespace.try_emplace(ns, options.limits);
+          apply(it->second);
+        }
+      }
+    }
   }
   return true;
 }
@@ -161,6 +252,7 @@ runtime::RuntimeOptions OptionsFor(const runtime::RuntimeOptions& all,
   runtime::RuntimeOptions options = all;
   options.base_uris.clear();
   options.limits_by_namespace.clear();
+  options.resilience_by_key.clear();
   if (!capability.capability) return options;
   std::lock_guard lock(mu);
   for (const spec::ConsumesHttp& c : capability.capability->consumes) {
@@ -169,6 +261,22 @@ runtime::RuntimeOptions OptionsFor(const runtime::RuntimeOptions& all,
     }
     if (const auto* limits = ForNamespace(all.limits_by_namespace, c.ns, used_timeouts)) {
       options.limits_by_namespace[c.ns] = *limits;
+    }
+    if (const auto* r = ForNamespace(all.resilience_by_key, c.ns, used_timeouts)) {
+      options.resilience_by_key[c.ns] = *r;
+    }
+    for (const auto& [key, r] : all.resilience_by_key) {
+      if (key.size() <= c.ns.size() + 1 || key.compare(0, c.ns.size() + 1, c.ns + ".") != 0) {
+        continue;
+      }
+      const std::string op = key.substr(c.ns.size() + 1);
+      for (const spec::ConsumedHttpResource& resource : c.resources) {
+        for (const spec::ConsumedHttpOperation& o : resource.operations) {
+          if (o.name != op) continue;
+          options.resilience_by_key[key] = r;
+          used_timeouts.insert(key);
+        }
+      }
     }
   }
   return options;
@@ -617,6 +725,13 @@ int BuildServingSet(ServeContext& ctx, ServingSet& set, std::ostream& err) {
   for (const auto& [ns, uri] : ctx.all_options.base_uris) {
     if (!used_base_uris.count(ns)) {
       err << "capstan: --base-uri names '" << ns << "', which no capability consumes\n";
+      return kExitUsage;
+    }
+  }
+  for (const auto& [key, r] : ctx.all_options.resilience_by_key) {
+    if (!used_timeouts.count(key)) {
+      err << "capstan: a resilience flag names '" << key
+          << "', which is no consumes namespace or namespace.operation here\n";
       return kExitUsage;
     }
   }

@@ -17,11 +17,16 @@ struct RuntimeArgs {
   std::vector<std::string> timeouts;
   // Resilience, for every upstream (docs/upstream.md): retries of idempotent calls and of
   // connections that could not be made, a circuit breaker, a limit of calls in flight.
-  int retries = 0;
-  int retry_backoff_ms = 100;
-  int breaker_failures = 0;
-  int breaker_open_ms = 10000;
-  int max_in_flight = 0;
+  // Each "N" (every upstream) or "KEY=N", KEY a consumes namespace (or glob) or
+  // "namespace.operation"; repeatable.
+  std::vector<std::string> retries;
+  std::vector<std::string> retry_backoff_ms;
+  std::vector<std::string> breaker_failures;
+  std::vector<std::string> breaker_open_ms;
+  std::vector<std::string> max_in_flight;
+  // "MS" or "NS=MS": the connect and the per-read timeouts (--timeout-ms is the total).
+  std::vector<std::string> connect_timeouts;
+  std::vector<std::string> read_timeouts;
 };
 
 struct ServeArgs {

@@ -335,6 +335,7 @@ core::Result<std::shared_ptr<const CompiledOperation>> CompiledOperation::Compil
   op->ref_ = ref;
   op->binds_ = &binds;
   op->limits_ = overrides.limits;
+  op->resilience_ = overrides.resilience;
   op->call_ = ref.consumes->ns + "." + ref.operation->name;
   op->method_ = std::string(spec::HttpMethodName(ref.operation->method));
   const std::string& base_uri = overrides.base_uri ? *overrides.base_uri : ref.consumes->base_uri;

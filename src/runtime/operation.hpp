@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "consumes/resilience.hpp"
 #include "consumes/upstream_client.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -39,6 +40,7 @@ struct DigestCredentials {
 struct OperationOverrides {
   std::optional<std::string> base_uri;
   consumes::UpstreamLimits limits;
+  consumes::ResilienceOptions resilience;
 };
 
 class CompiledOperation {
@@ -63,6 +65,7 @@ class CompiledOperation {
   [[nodiscard]] const consumes::Origin& origin() const { return origin_; }
   [[nodiscard]] const std::vector<ConsumedParam>& params() const { return params_; }
   [[nodiscard]] const consumes::UpstreamLimits& limits() const { return limits_; }
+  [[nodiscard]] const consumes::ResilienceOptions& resilience() const { return resilience_; }
   [[nodiscard]] const std::optional<DigestCredentials>& digest() const { return digest_; }
   [[nodiscard]] const spec::ConsumedOperationRef& spec() const { return ref_; }
   [[nodiscard]] std::string_view description() const;
@@ -86,6 +89,7 @@ class CompiledOperation {
   std::string call_;
   std::string method_;
   consumes::Origin origin_;
+  consumes::ResilienceOptions resilience_;
   std::optional<mapping::Template> path_;  // base path + resource path
   std::vector<ConsumedParam> params_;
   http::Headers auth_headers_;                                   // rendered secrets

@@ -449,10 +449,21 @@ core::Result<std::shared_ptr<Runtime>> Runtime::Create(
         it != rt->options_.limits_by_namespace.end()) {
       overrides.limits = it->second;
     }
+    overrides.resilience = rt->options_.resilience;
+    if (auto it = rt->options_.resilience_by_key.find(c->ns);
+        it != rt->options_.resilience_by_key.end()) {
+      overrides.resilience = it->second;
+    }
+    const consumes::ResilienceOptions namespace_resilience = overrides.resilience;
     for (const auto& resource : c->resources) {
       for (const auto& operation : resource.operations) {
         std::string call = c->ns + "." + operation.name;
         if (rt->operations_.count(call)) continue;  // the first of a name wins (reference)
+        overrides.resilience = namespace_resilience;
+        if (auto it = rt->options_.resilience_by_key.find(call);
+            it != rt->options_.resilience_by_key.end()) {
+          overrides.resilience = it->second;
+        }
         spec::ConsumedOperationRef ref{c, &resource, &operation};
         auto compiled = CompiledOperation::Compile(ref, rt->binds_, env, overrides);
         if (!compiled) return Fail(std::move(compiled).error());
@@ -500,14 +511,14 @@ std::shared_ptr<const CompiledOperation> Runtime::FindOperation(std::string_view
 asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::Send(
     const CompiledOperation& operation, const json::object& args,
     const CallContext& context) const {
-  if (!options_.resilience.enabled()) co_return co_await SendTraced(operation, args, context);
+  if (!operation.resilience().enabled()) co_return co_await SendTraced(operation, args, context);
   co_return co_await SendResilient(operation, args, context);
 }
 
 asio::awaitable<core::Result<consumes::UpstreamResponse>> Runtime::SendResilient(
     const CompiledOperation& operation, const json::object& args,
     const CallContext& context) const {
-  const consumes::ResilienceOptions& ro = options_.resilience;
+  const consumes::ResilienceOptions& ro = operation.resilience();
   const consumes::Origin& origin = operation.origin();
   consumes::UpstreamGuard& guard = consumes::UpstreamGuards::Instance().For(origin.Key());
   const spec::HttpMethod method = operation.spec().operation->method;

@@ -44,7 +44,9 @@ struct RuntimeOptions {
   consumes::UpstreamLimits limits;  // defaults for every namespace
   std::map<std::string, consumes::UpstreamLimits> limits_by_namespace;  // overrides
   consumes::ResilienceOptions resilience;  // retries, breaker, in-flight limit (every upstream)
-  EnvLookup env;                           // default: the process environment
+  // Overrides of `resilience` by consumes namespace, or by "namespace.operation" (which wins).
+  std::map<std::string, consumes::ResilienceOptions> resilience_by_key;
+  EnvLookup env;  // default: the process environment
 };
 
 // An input the caller gives: declared on the exposed operation/tool, or derived from the called

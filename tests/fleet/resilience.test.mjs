@@ -9,7 +9,16 @@ import { createServer } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { AUDIENCE, cleanup, connectMcp, freePort, opts, serveSeed } from './fleet.mjs';
+import {
+  AUDIENCE,
+  cleanup,
+  connectMcp,
+  freePort,
+  opts,
+  runCapstan,
+  seedCapability,
+  serveSeed,
+} from './fleet.mjs';
 
 after(cleanup);
 
@@ -49,6 +58,7 @@ async function serve(upstream, flags) {
   });
   return {
     list: () => fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts?audience_id=${AUDIENCE}`),
+    get: (jti) => fetch(`http://127.0.0.1:${rest}/v1/iam/v1alpha1/jwts/${jti}`),
     mcp: `http://127.0.0.1:${mcp}/mcp`,
     metric: async (name) => {
       const text = await (await fetch(`http://127.0.0.1:${ctl}/metrics`)).text();
@@ -70,6 +80,30 @@ describe('upstream resilience', opts, () => {
     assert.equal(upstream.requests, 10); // each call: a 503, then the retry
     assert.equal(await c.metric('capstan_upstream_retries_total'), 5);
     await upstream.close();
+  });
+
+  test('values per namespace and per operation; a key that names nothing is refused', async () => {
+    const upstream = await startUpstream();
+    // Retries for every call of the namespace but one operation.
+    const c = await serve(upstream, ['--retries', 'iam-*=2', '--retry-backoff-ms', '5',
+      '--retries', 'iam-jwts.listjwts=0']);
+    upstream.mode = 'flap';
+    upstream.requests = 0;
+    assert.equal((await c.list()).status, 503); // listjwts: not retried, the 503 passes through
+    assert.equal(upstream.requests, 1);
+    upstream.requests = 0; // the next answer fails again
+    assert.equal((await c.get('j1')).status, 200); // getjwt: retried
+    assert.equal(upstream.requests, 2);
+    await upstream.close();
+    const typo = await runCapstan(
+      [seedCapability, '--base-uri', 'iam-jwts=http://127.0.0.1:1', '--retries', 'iam-jwts.nope=1'],
+      { expectExit: true },
+    );
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr.join('\n'), /names 'iam-jwts\.nope', which is no consumes namespace/);
+    const bad = await runCapstan([seedCapability, '--retries', 'x=eleven'], { expectExit: true });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.join('\n'), /--retries expects N or KEY=N/);
   });
 
   test('the circuit breaker opens, fails fast (REST and MCP), and closes after a good probe', async () => {
