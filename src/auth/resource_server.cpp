@@ -1,7 +1,9 @@
 #include "auth/resource_server.hpp"
 
+#include <cstdlib>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +13,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
+#include <openssl/evp.h>
+
+#include "core/base64.hpp"
+#include "core/percent.hpp"
 
 namespace capstan::auth {
 
@@ -44,6 +50,14 @@ struct ResourceServer::Fetcher {
   const ResourceServerOptions& options;
   // Fetch thread only:
   std::string jwks_uri;
+  std::string introspection_endpoint;
+  struct Introspected {
+    std::chrono::steady_clock::time_point until;
+    bool active = false;
+    Principal principal;
+    std::string why;
+  };
+  std::unordered_map<std::string, Introspected> introspected;  // by SHA-256 of the token
   bool fetching = false;
   std::chrono::steady_clock::time_point last_attempt{};
   std::string last_error;
@@ -84,8 +98,9 @@ struct ResourceServer::Fetcher {
     co_return std::move(response->body);
   }
 
-  // The jwks_uri from the RFC 8414 metadata (or OIDC discovery), whose issuer must be ours.
-  asio::awaitable<core::Result<std::string>> Discover() {
+  // The jwks_uri (or, for introspection, the introspection_endpoint) from the RFC 8414
+  // metadata (or OIDC discovery), whose issuer must be ours.
+  asio::awaitable<core::Result<std::string>> Discover(std::string_view member = "jwks_uri") {
     std::string why;
     for (const std::string& url :
          {AuthorizationServerMetadataUrl(options.issuer),
@@ -108,13 +123,156 @@ struct ResourceServer::Fetcher {
         co_return Fail(ErrorCode::kUpstreamError,
                        url + " names another issuer than " + options.issuer);
       }
-      const json::value* jwks = meta.if_contains("jwks_uri");
-      if (jwks == nullptr || !jwks->is_string()) {
-        co_return Fail(ErrorCode::kUpstreamError, url + " has no jwks_uri");
+      const json::value* found = meta.if_contains(member);
+      if (found == nullptr || !found->is_string()) {
+        co_return Fail(ErrorCode::kUpstreamError, url + " has no " + std::string(member));
       }
-      co_return std::string(jwks->get_string());
+      co_return std::string(found->get_string());
     }
     co_return Fail(ErrorCode::kUpstreamUnavailable, "authorization server metadata: " + why);
+  }
+
+  // RFC 7662: what the authorization server says of `token`, cached by its digest.
+  asio::awaitable<AuthOutcome> Introspect(std::string token, const TokenPolicy& policy) {
+    AuthOutcome out;
+    const std::string key = Digest(token);
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = introspected.find(key); it != introspected.end() && now < it->second.until) {
+      out.kind = it->second.active ? AuthOutcome::Kind::kOk : AuthOutcome::Kind::kInvalid;
+      out.principal = it->second.principal;
+      out.description = it->second.why;
+      co_return out;
+    }
+    if (introspection_endpoint.empty()) {
+      auto found = co_await Discover("introspection_endpoint");
+      if (!found) {
+        out.kind = AuthOutcome::Kind::kUnavailable;
+        out.description = found.error().message;
+        co_return out;
+      }
+      introspection_endpoint = std::move(*found);
+    }
+    auto split = SplitUrl(introspection_endpoint);
+    auto origin = split ? consumes::ParseOrigin(split->first)
+                        : core::Result<consumes::Origin>(Fail(split.error()));
+    if (!origin) {
+      out.kind = AuthOutcome::Kind::kUnavailable;
+      out.description = "introspection_endpoint: " + origin.error().message;
+      co_return out;
+    }
+    consumes::UpstreamRequest request;
+    request.method = "POST";
+    request.target = split->second.empty() ? "/" : split->second;
+    request.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+    request.headers.Set("Accept", "application/json");
+    if (!options.client_id.empty()) {
+      request.headers.Set(
+          "Authorization",
+          "Basic " + core::EncodeBase64(
+                         core::PercentEncode(options.client_id, core::UrlPart::kForm) + ":" +
+                         core::PercentEncode(options.client_secret, core::UrlPart::kForm)));
+    }
+    request.body = "token=" + core::PercentEncode(token, core::UrlPart::kForm) +
+                   "&token_type_hint=access_token";
+    consumes::CallOptions call;
+    call.limits = options.limits;
+    auto response = co_await client.Send(*origin, std::move(request), call);
+    if (!response || response->status != 200) {
+      out.kind = AuthOutcome::Kind::kUnavailable;
+      out.description = response ? "introspection answered " + std::to_string(response->status)
+                                 : response.error().message;
+      co_return out;
+    }
+    auto parsed = core::ParseJson(response->body);
+    const json::object* answer = parsed && parsed->is_object() ? &parsed->get_object() : nullptr;
+    const json::value* active = answer ? answer->if_contains("active") : nullptr;
+    if (active == nullptr || !active->is_bool()) {
+      out.kind = AuthOutcome::Kind::kUnavailable;
+      out.description = "the introspection answer has no \"active\"";
+      co_return out;
+    }
+    Introspected entry;
+    entry.until = now + std::chrono::seconds(10);
+    if (!active->get_bool()) {
+      entry.why = "token is not active";
+    } else {
+      auto principal = IntrospectedPrincipal(*answer, policy);
+      if (principal) {
+        entry.active = true;
+        entry.principal = std::move(*principal);
+        auto cap = now + options.introspection_cache;
+        if (const json::value* exp = answer->if_contains("exp"); exp && exp->is_number()) {
+          const double left =
+              exp->to_number<double>() -
+              std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+          cap = std::min(cap,
+                         now + std::chrono::seconds(static_cast<long long>(std::max(0.0, left))));
+        }
+        entry.until = cap;
+      } else {
+        entry.why = principal.error();
+      }
+    }
+    if (introspected.size() > 10000) {
+      for (auto it = introspected.begin(); it != introspected.end();) {
+        it = it->second.until <= now ? introspected.erase(it) : std::next(it);
+      }
+      if (introspected.size() > 10000) introspected.clear();
+    }
+    out.kind = entry.active ? AuthOutcome::Kind::kOk : AuthOutcome::Kind::kInvalid;
+    out.principal = entry.principal;
+    out.description = entry.why;
+    introspected[key] = std::move(entry);
+    co_return out;
+  }
+
+  // An active introspection answer's claims, checked as a JWT's would be where present.
+  static tl::expected<Principal, std::string> IntrospectedPrincipal(const json::object& a,
+                                                                    const TokenPolicy& policy) {
+    if (const json::value* iss = a.if_contains("iss");
+        iss && (!iss->is_string() || iss->get_string() != policy.issuer)) {
+      return tl::unexpected(std::string("wrong issuer"));
+    }
+    if (const json::value* aud = a.if_contains("aud")) {
+      bool ok = aud->is_string() && aud->get_string() == policy.audience;
+      if (aud->is_array()) {
+        for (const json::value& v : aud->get_array()) {
+          ok = ok || (v.is_string() && v.get_string() == policy.audience);
+        }
+      }
+      if (!ok) return tl::unexpected(std::string("wrong audience"));
+    }
+    if (const json::value* exp = a.if_contains("exp"); exp && exp->is_number()) {
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      if (now > exp->to_number<double>() + static_cast<double>(policy.leeway.count())) {
+        return tl::unexpected(std::string("expired"));
+      }
+    }
+    Principal p;
+    if (const json::value* sub = a.if_contains("sub"); sub && sub->is_string()) {
+      p.subject = std::string(sub->get_string());
+    }
+    if (const json::value* scope = a.if_contains("scope"); scope && scope->is_string()) {
+      std::string_view s = scope->get_string();
+      while (!s.empty()) {
+        const std::size_t space = s.find(' ');
+        if (space != 0) p.scopes.emplace_back(s.substr(0, space));
+        if (space == std::string_view::npos) break;
+        s.remove_prefix(space + 1);
+      }
+    }
+    p.claims = a;
+    return p;
+  }
+
+  static std::string Digest(std::string_view token) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(token.data(), token.size(), digest, &size, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<char*>(digest), size);
   }
 
   // New keys, unless keys were fetched less than min_refresh_interval ago (then the current
@@ -197,12 +355,27 @@ core::Result<std::shared_ptr<ResourceServer>> ResourceServer::Create(
   rs->metadata_path_ = "/.well-known/oauth-protected-resource" + path;
   rs->metadata_url_ = resource->first + rs->metadata_path_;
   rs->fetcher_ = std::make_unique<Fetcher>(rs->options_);
+  if (rs->options_.introspection) return rs;
   // Fetch the keys now, so that the first request finds them.
   asio::co_spawn(
       rs->fetcher_->ioc,
       [f = rs->fetcher_.get()]() -> asio::awaitable<void> { (void)co_await f->Refresh(); },
       asio::detached);
   return rs;
+}
+
+core::Result<std::shared_ptr<ResourceServer>> ResourceServer::FromSpec(
+    const spec::AuthOAuth2& oauth, std::shared_ptr<consumes::TlsContext> tls) {
+  ResourceServerOptions o;
+  o.issuer = oauth.authorization_server_uri;
+  o.resource = oauth.resource;
+  o.audience = oauth.audience.value_or("");
+  o.scopes = oauth.scopes;
+  o.introspection = oauth.token_validation == spec::TokenValidation::kIntrospection;
+  if (const char* id = std::getenv("CAPSTAN_OAUTH_CLIENT_ID")) o.client_id = id;
+  if (const char* secret = std::getenv("CAPSTAN_OAUTH_CLIENT_SECRET")) o.client_secret = secret;
+  o.tls = std::move(tls);
+  return Create(std::move(o));
 }
 
 json::object ResourceServer::Metadata() const {
@@ -226,6 +399,15 @@ asio::awaitable<AuthOutcome> ResourceServer::Authenticate(std::string_view heade
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) co_return out;
+  if (options_.introspection) {
+    // A named local, not a temporary inside the co_await (GCC 12 destroys those twice).
+    auto introspect = [f = fetcher_.get(), t = std::string(token), &policy = policy_] {
+      return f->Introspect(t, policy);
+    };
+    AuthOutcome answer =
+        co_await asio::co_spawn(fetcher_->ioc, std::move(introspect), asio::use_awaitable);
+    co_return answer;
+  }
   auto keys = fetcher_->Current();
   if (keys) {
     auto checked = ValidateAccessToken(token, *keys, policy_);

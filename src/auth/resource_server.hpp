@@ -16,6 +16,7 @@
 #include "consumes/upstream_client.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
+#include "spec/capability.hpp"
 
 namespace capstan::auth {
 
@@ -24,6 +25,14 @@ struct ResourceServerOptions {
   std::string resource;             // this server's canonical URI (RFC 8707)
   std::string audience;             // the expected "aud"; the resource when empty
   std::vector<std::string> scopes;  // scopes_supported in the metadata
+  // tokenValidation: introspection (RFC 7662) instead of local JWT checks: each new token is
+  // POSTed to the introspection_endpoint of the metadata, with HTTP Basic client credentials
+  // when given; answers are cached (active: until exp, at most introspection_cache; inactive:
+  // 10 s).
+  bool introspection = false;
+  std::string client_id;
+  std::string client_secret;
+  std::chrono::seconds introspection_cache{60};
   std::chrono::seconds min_refresh_interval{30};
   std::chrono::seconds leeway{60};
   std::shared_ptr<consumes::TlsContext> tls;  // for https authorization servers
@@ -47,6 +56,11 @@ struct AuthOutcome {
 
 class ResourceServer {
  public:
+  // The resource server an exposed adapter's `authentication: {type: oauth2}` declares. Its own
+  // credentials for introspection come from CAPSTAN_OAUTH_CLIENT_ID / CAPSTAN_OAUTH_CLIENT_SECRET
+  // (alpha2 has no place for them).
+  [[nodiscard]] static core::Result<std::shared_ptr<ResourceServer>> FromSpec(
+      const spec::AuthOAuth2& oauth, std::shared_ptr<consumes::TlsContext> tls);
   [[nodiscard]] static core::Result<std::shared_ptr<ResourceServer>> Create(
       ResourceServerOptions options);
   ~ResourceServer();

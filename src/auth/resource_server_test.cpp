@@ -30,13 +30,30 @@ class TestIssuer {
           if (r.path == "/.well-known/oauth-authorization-server") {
             ++metadata_fetches;
             json::object m{{"issuer", issuer_name.empty() ? issuer() : issuer_name},
-                           {"jwks_uri", issuer() + "/jwks"}};
+                           {"jwks_uri", issuer() + "/jwks"},
+                           {"introspection_endpoint", issuer() + "/introspect"}};
             co_return http::MakeResponse(200, core::SerializeJson(json::value(m)));
           }
           if (r.path == "/jwks") {
             ++jwks_fetches;
             if (down) co_return http::MakeResponse(503, "{}");
             co_return http::MakeResponse(200, jwks_);
+          }
+          if (r.path == "/introspect" && r.method == "POST") {
+            ++introspections;
+            last_authorization = std::string(r.headers.Get("Authorization").value_or(""));
+            const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            json::object answer{{"active", false}};
+            if (r.body == "token=opaque-good&token_type_hint=access_token") {
+              answer = {{"active", true},       {"sub", "svc-2"},
+                        {"scope", "jwts:read"}, {"aud", "http://127.0.0.1:1/mcp"},
+                        {"iss", issuer()},      {"exp", now + 300}};
+            } else if (r.body == "token=opaque-other-aud&token_type_hint=access_token") {
+              answer = {{"active", true}, {"aud", "http://elsewhere"}};
+            }
+            co_return http::MakeResponse(200, core::SerializeJson(json::value(answer)));
           }
           co_return http::MakeResponse(404, "{}");
         });
@@ -61,6 +78,8 @@ class TestIssuer {
   std::atomic<int> metadata_fetches{0};
   std::atomic<int> jwks_fetches{0};
   std::atomic<bool> down{false};
+  std::atomic<int> introspections{0};
+  std::string last_authorization;
   std::string issuer_name;  // set: the metadata names this issuer instead
 
  private:
@@ -147,6 +166,34 @@ TEST(ResourceServer, KeysUnavailableAndAForeignIssuerInTheMetadata) {
   EXPECT_EQ(Check(*fooled, "Bearer " + key.Sign(impostor.Claims())).kind,
             AuthOutcome::Kind::kUnavailable);
   EXPECT_EQ(impostor.jwks_fetches.load(), 0);  // its keys are never trusted
+}
+
+TEST(ResourceServer, IntrospectionAnswersAreCheckedAndCached) {
+  TestIssuer as;
+  ResourceServerOptions o;
+  o.issuer = as.issuer();
+  o.resource = "http://127.0.0.1:1/mcp";
+  o.introspection = true;
+  o.client_id = "rs";
+  o.client_secret = "s3cret";
+  auto rs = ResourceServer::Create(o);
+  ASSERT_TRUE(rs);
+  AuthOutcome good = Check(**rs, "Bearer opaque-good");
+  ASSERT_EQ(good.kind, AuthOutcome::Kind::kOk) << good.description;
+  EXPECT_EQ(good.principal.subject, "svc-2");
+  EXPECT_TRUE(good.principal.HasScope("jwts:read"));
+  EXPECT_EQ(as.last_authorization, "Basic cnM6czNjcmV0");  // rs:s3cret
+  EXPECT_EQ(Check(**rs, "Bearer opaque-good").kind, AuthOutcome::Kind::kOk);
+  EXPECT_EQ(as.introspections.load(), 1);  // the second answer came from the cache
+  AuthOutcome bad = Check(**rs, "Bearer opaque-bad");
+  EXPECT_EQ(bad.kind, AuthOutcome::Kind::kInvalid);
+  EXPECT_EQ(bad.description, "token is not active");
+  EXPECT_EQ(Check(**rs, "Bearer opaque-bad").kind, AuthOutcome::Kind::kInvalid);
+  EXPECT_EQ(as.introspections.load(), 2);  // refusals are cached too
+  AuthOutcome aud = Check(**rs, "Bearer opaque-other-aud");
+  EXPECT_EQ(aud.kind, AuthOutcome::Kind::kInvalid);
+  EXPECT_EQ(aud.description, "wrong audience");
+  EXPECT_EQ(as.jwks_fetches.load(), 0);  // no keys in this mode
 }
 
 TEST(ResourceServer, MetadataDocumentAndUrls) {

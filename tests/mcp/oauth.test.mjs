@@ -43,7 +43,7 @@ async function startAuthorizationServer() {
     const pair = await jose.generateKeyPair(alg, { extractable: true });
     keys[kid] = { alg, ...pair, jwk: { ...(await jose.exportJWK(pair.publicKey)), kid, alg, use: 'sig' } };
   }
-  const state = { keysDown: false, jwksFetches: 0, tokens: 0 };
+  const state = { keysDown: false, jwksFetches: 0, tokens: 0, introspections: 0 };
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://as');
     const json = (status, body) => {
@@ -59,7 +59,22 @@ async function startAuthorizationServer() {
         grant_types_supported: ['client_credentials'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         response_types_supported: ['code'],
+        introspection_endpoint: `${state.issuer}/introspect`,
       });
+    }
+    if (url.pathname === '/introspect' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        state.introspections++;
+        state.introspectionAuth = req.headers.authorization;
+        const token = new URLSearchParams(body).get('token');
+        if (token === 'opaque-e2e') {
+          return json(200, { active: true, sub: 'agent-9', scope: 'jwts:read', aud: state.audience, iss: state.issuer, exp: Math.floor(Date.now() / 1000) + 300 });
+        }
+        return json(200, { active: false });
+      });
+      return undefined;
     }
     if (url.pathname === '/jwks') {
       state.jwksFetches++;
@@ -322,6 +337,40 @@ describe('OAuth 2.1 resource server', testOptions, () => {
     });
     assert.equal(scopeless.status, 403);
     assert.equal((await scopeless.json()).type, 'permission_denied');
+  });
+
+  test('tokenValidation introspection (RFC 7662): opaque tokens, cached, with the client credentials', async () => {
+    const file = join(dir, 'introspection.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(dir, 'oauth-seed.yaml'), 'utf8').replaceAll(
+        '      scopes: ["jwts:read"]\n',
+        '      scopes: ["jwts:read"]\n      tokenValidation: introspection\n',
+      ),
+    );
+    const { urls } = await startCapstan(
+      [file, '--port', 'iam-jwts-mcp=0', '--port', 'iam-jwts-rest=0', '--no-access-log'],
+      ['iam-jwts-mcp'],
+      { CAPSTAN_OAUTH_CLIENT_ID: 'rs-1', CAPSTAN_OAUTH_CLIENT_SECRET: 'rs-1-secret' },
+    );
+    const call = (token) =>
+      fetch(`${urls['iam-jwts-mcp']}/mcp`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Authorization: `Bearer ${token}`,
+        },
+        body: JSON.stringify(INIT),
+      });
+    const before = as.introspections;
+    assert.equal((await call('opaque-e2e')).status, 200);
+    assert.equal((await call('opaque-e2e')).status, 200);
+    assert.equal(as.introspections - before, 1, 'the second answer came from the cache');
+    assert.equal(as.introspectionAuth, `Basic ${Buffer.from('rs-1:rs-1-secret').toString('base64')}`);
+    const refused = await call('opaque-unknown');
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate'), /error_description="token is not active"/);
   });
 
   test('an authorization server whose keys cannot be fetched: 503 with Retry-After', async () => {

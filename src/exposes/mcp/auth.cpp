@@ -1,5 +1,6 @@
 // Inbound authentication and the Host/Origin allow-list of the MCP HTTP transport.
 #include <algorithm>
+#include <cstdlib>
 
 #include <openssl/crypto.h>
 
@@ -83,19 +84,7 @@ core::Result<InboundAuth> InboundAuth::Build(const runtime::Runtime* runtime,
     CAPSTAN_ASSIGN_OR_RETURN(std::string pass, render(basic->password));
     out.expected_ = user + ":" + pass;
   } else if (const auto* oauth = std::get_if<spec::AuthOAuth2>(&*auth)) {
-    if (oauth->token_validation == spec::TokenValidation::kIntrospection) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  where +
-                      ": tokenValidation introspection is not supported (alpha2 gives no "
-                      "credentials for the introspection call); use jwks");
-    }
-    auth::ResourceServerOptions o;
-    o.issuer = oauth->authorization_server_uri;
-    o.resource = oauth->resource;
-    o.audience = oauth->audience.value_or("");
-    o.scopes = oauth->scopes;
-    if (runtime != nullptr) o.tls = runtime->tls();
-    auto rs = auth::ResourceServer::Create(std::move(o));
+    auto rs = auth::ResourceServer::FromSpec(*oauth, runtime != nullptr ? runtime->tls() : nullptr);
     if (!rs) return Fail(ErrorCode::kInvalidArgument, where + ": " + rs.error().message);
     out.kind_ = Kind::kOAuth2;
     out.oauth_ = std::move(*rs);

@@ -1,6 +1,7 @@
 #include "exposes/rest/rest_adapter.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 #include <boost/asio/this_coro.hpp>
@@ -584,19 +585,7 @@ class RestAdapterImpl final : public exposes::Endpoint {
       CAPSTAN_ASSIGN_OR_RETURN(std::string pass, render(basic->password));
       auth_.expected = user + ":" + pass;
     } else if (const auto* oauth = std::get_if<spec::AuthOAuth2>(&auth)) {
-      if (oauth->token_validation == spec::TokenValidation::kIntrospection) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    what +
-                        ": tokenValidation introspection is not supported (alpha2 gives no "
-                        "credentials for the introspection call); use jwks");
-      }
-      auth::ResourceServerOptions o;
-      o.issuer = oauth->authorization_server_uri;
-      o.resource = oauth->resource;
-      o.audience = oauth->audience.value_or("");
-      o.scopes = oauth->scopes;
-      o.tls = runtime_->tls();
-      auto rs = auth::ResourceServer::Create(std::move(o));
+      auto rs = auth::ResourceServer::FromSpec(*oauth, runtime_->tls());
       if (!rs) return Fail(ErrorCode::kInvalidArgument, what + ": " + rs.error().message);
       auth_.oauth = std::move(*rs);
       return core::Ok();
