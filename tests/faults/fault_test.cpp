@@ -464,6 +464,74 @@ TEST(FaultControlTest, ConnectionsStayInStep) {
   ExpectHealthyMcp(capstan.mcp_port, "interim");
 }
 
+// Resilience (issue 17): a flapping upstream behind --retries, a failing one that opens the
+// circuit breaker and a probe that closes it, a slow one under load behind --max-in-flight.
+TEST(FaultResilienceTest, RetriesHideAFlappingUpstream) {
+  auto up = StartUpstream();
+  Capstan capstan = StartCapstan(up->uris["http"], kTimeout,
+                                 {"--threads", "1", "--retries", "2", "--retry-backoff-ms", "5"});
+  ASSERT_NE(capstan.rest_port, 0);
+  TestClient rest(capstan.rest_port);
+  for (int i = 0; i < 6; ++i) {
+    auto r = RestList(rest, "flap");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  EXPECT_EQ(Stat(UpstreamStats(*up), "requests"), 12);  // each 503 retried once
+}
+
+TEST(FaultResilienceTest, BreakerOpensFailsFastAndRecovers) {
+  auto up = StartUpstream();
+  Capstan capstan =
+      StartCapstan(up->uris["http"], kTimeout,
+                   {"--threads", "1", "--breaker-failures", "3", "--breaker-open-ms", "2000"});
+  ASSERT_NE(capstan.rest_port, 0);
+  TestClient rest(capstan.rest_port);
+  for (int i = 0; i < 3; ++i) {
+    auto r = RestList(rest, "fail");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 500);
+  }
+  const long before = Stat(UpstreamStats(*up), "requests");
+  auto fast = RestList(rest, "ok");  // healthy again, but the breaker is open
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->status, 503);
+  EXPECT_NE(fast->body.find("circuit breaker"), std::string::npos) << fast->body;
+  EXPECT_EQ(Stat(UpstreamStats(*up), "requests"), before);  // it never reached the upstream
+  std::this_thread::sleep_for(2100ms);
+  for (int i = 0; i < 2; ++i) {  // the probe, then closed
+    auto r = RestList(rest, "ok");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+}
+
+TEST(FaultResilienceTest, SlowUpstreamUnderLoadIsShed) {
+  auto up = StartUpstream();
+  // The slow answer takes ~10 s: the two admitted calls time out (504) after 1.5 s, while the
+  // four others arrive meanwhile and are shed at once.
+  Capstan capstan = StartCapstan(up->uris["http"], 1500ms, {"--max-in-flight", "2"});
+  ASSERT_NE(capstan.rest_port, 0);
+  std::vector<std::thread> callers;
+  std::atomic<int> shed{0};
+  std::atomic<int> admitted{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&] {
+      TestClient client(capstan.rest_port);
+      auto r = RestList(client, "slow");
+      if (!r) return;
+      if (r->status == 503 && r->body.find("too many calls in flight") != std::string::npos) {
+        ++shed;
+      } else if (r->status == 504) {
+        ++admitted;
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(admitted.load(), 2);
+  EXPECT_EQ(shed.load(), 4);
+}
+
 TEST(FaultControlTest, TrustedCertificateIsServed) {
   auto up = StartUpstream();
   Capstan capstan =

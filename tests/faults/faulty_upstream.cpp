@@ -27,6 +27,8 @@
 //   badcode      status 999, then close
 //   truncjson    200, application/json, Content-Length 9, body `{"jwts":[` (complete framing, a
 //                cut JSON text), keep-alive
+//   flap         every other flap request (the 1st, 3rd, ...) 503, the others ok; keep-alive
+//   fail         500 with a JSON error body, keep-alive
 // GET /__stats answers counters as JSON, for the harness's leak checks: connections open, hanging
 // (hang or slow, waiting on the peer), idle (keep-alive, waiting for a request) and accepted,
 // requests read, huge_sent (body bytes of the last huge answer) and tls_failed (handshakes).
@@ -67,6 +69,7 @@ std::atomic<long> g_idle{0};        // keep-alive connections waiting for their 
 std::atomic<long> g_requests{0};    // requests read
 std::atomic<long> g_huge_sent{0};   // body bytes of the last huge answer written
 std::atomic<long> g_tls_failed{0};  // TLS handshakes that failed (the peer refused the cert)
+std::atomic<long> g_flaps{0};       // flap requests so far
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "faulty_upstream: %s: %s\n", what.c_str(), std::strerror(errno));
@@ -177,6 +180,15 @@ std::string OkAnswer() {
 // Serves one request in `mode`. Returns true when the connection may serve another one.
 bool Answer(Conn& conn, const std::string& mode, const std::string& request) {
   if (mode == "ok") return conn.Write(OkAnswer());
+  if (mode == "flap" || mode == "fail") {
+    if (mode == "flap" && g_flaps.fetch_add(1) % 2 == 1) return conn.Write(OkAnswer());
+    const int status = mode == "flap" ? 503 : 500;
+    const std::string body = R"({"message":"upstream failure","type":"internal_error"})";
+    return conn.Write("HTTP/1.1 " + std::to_string(status) +
+                      (status == 503 ? " Service Unavailable" : " Internal Server Error") +
+                      "\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+  }
   if (mode == "hang") {
     ++g_hanging;
     conn.WaitForPeerClose(std::chrono::seconds(kIdleSeconds));
