@@ -128,6 +128,45 @@ bench_start_nginx_proxy() {
   PROXY_PID=$NGINX_PID
 }
 
+# bench_start_haproxy UPSTREAM_URL → HAPROXY_URL, HAPROXY_PID: HAProxy (Debian's haproxy) as the
+# same reverse proxy: /v1/X to UPSTREAM/X, keep-alive to the upstream with connection reuse, the
+# X-Auth-Token injected; one thread per core, no logs.
+bench_start_haproxy() {
+  local dir=$BENCH_TMP/haproxy-$RANDOM port
+  mkdir -p "$dir"
+  port=$(bench_free_port)
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+  maxconn 8000
+  nbthread $(nproc)
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option http-keep-alive
+  http-reuse always
+frontend bench
+  bind 127.0.0.1:$port
+  default_backend api
+backend api
+  http-request replace-path ^/v1(/.*) \\1
+  http-request set-header X-Auth-Token "$BENCH_TOKEN"
+  server up ${1#http://} maxconn 1000
+EOF
+  haproxy -db -f "$dir/haproxy.cfg" >"$dir/log" 2>&1 &
+  HAPROXY_PID=$!
+  BENCH_PIDS+=("$HAPROXY_PID")
+  HAPROXY_URL=http://127.0.0.1:$port
+  for _ in $(seq 200); do
+    curl -s -o /dev/null "$HAPROXY_URL/" && return 0
+    sleep 0.025
+  done
+  cat "$dir/log" >&2
+  bench_die "HAProxy on $HAPROXY_URL does not answer"
+}
+
 # bench_nginx_dir NAME → BENCH_NGINX_DIR: a fresh folder for one nginx instance.
 bench_nginx_dir() {
   BENCH_NGINX_DIR=$BENCH_TMP/nginx-$1-$RANDOM

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # P1: REST throughput and latency of GET /v1/iam/v1alpha1/jwts (list, one page of 20 JWTs) for
-# (a) the upstream directly, (b) nginx as a keep-alive reverse proxy injecting X-Auth-Token and
-# (c) capstan serving the seed capability, against two upstreams: a static nginx answering a fixed
+# (a) the upstream directly, (b) nginx and (c) HAProxy as keep-alive reverse proxies injecting
+# X-Auth-Token and (d) capstan serving the seed capability, against two upstreams: a static nginx answering a fixed
 # list body, and scaleway-iam-sim. Same wrk settings for all. Prints a table and a ratio line per
 # upstream. Not a test: nothing asserts.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-bench_require wrk nginx curl
+bench_require wrk nginx haproxy curl
 
 query=$BENCH_LIST_QUERY
 threads=()
@@ -33,7 +33,7 @@ row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/re
 summary=()
 # capstan+ctl: the same capstan with a control adapter, so that every answer is also counted
 # for /metrics (issue 16: within 3 % of capstan alone). CONTROL=0 leaves it out.
-targets=(direct nginx capstan)
+targets=(direct nginx haproxy capstan)
 [[ ${CONTROL:-1} != 0 ]] && targets+=(capstan+ctl)
 for kind in ${UPSTREAMS:-static sim}; do
   case $kind in
@@ -43,6 +43,7 @@ for kind in ${UPSTREAMS:-static sim}; do
   esac
   bench_start_nginx_proxy "$upstream"
   proxy=$PROXY_URL
+  bench_start_haproxy "$upstream"
   bench_start_capstan "$upstream" "${threads[@]}"
   rest=$CAPSTAN_REST
   plain_pid=$CAPSTAN_PID
@@ -56,6 +57,7 @@ for kind in ${UPSTREAMS:-static sim}; do
     case $target in
       direct) url[$target]="$upstream/iam/v1alpha1/jwts?$query" pid[$target]=$upstream_pid ;;
       nginx) url[$target]="$proxy/v1/iam/v1alpha1/jwts?$query" pid[$target]=$PROXY_PID ;;
+      haproxy) url[$target]="$HAPROXY_URL/v1/iam/v1alpha1/jwts?$query" pid[$target]=$HAPROXY_PID ;;
       capstan) url[$target]="$rest/v1/iam/v1alpha1/jwts?$query" pid[$target]=$CAPSTAN_PID ;;
       capstan+ctl) url[$target]="$rest_ctl/v1/iam/v1alpha1/jwts?$query" pid[$target]=$ctl_pid ;;
     esac
@@ -94,6 +96,12 @@ for kind in ${UPSTREAMS:-static sim}; do
   p99ok=no
   awk -v c="$p99c" -v n="$p99n" 'BEGIN { exit !(c <= n) }' && p99ok=yes
   summary+=("P1 $kind: capstan/nginx req/s = ${ratio}x (target >= 1.25x; per round: ${per_round[*]}); p99 capstan $p99c ms vs nginx $p99n ms (<= nginx: $p99ok); cpu/req capstan/nginx = $(bench_ratio "$(median capstan cpu)" "$(median nginx cpu)")")
+  per_round=()
+  for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan $i]}" "${rps[haproxy $i]}")"); done
+  p99h=$(median haproxy p99)
+  p99ok=no
+  awk -v c="$p99c" -v n="$p99h" 'BEGIN { exit !(c <= n) }' && p99ok=yes
+  summary+=("P1 $kind: capstan/HAProxy req/s = $(bench_ratio "$(median capstan rps)" "$(median haproxy rps)")x (target >= 1.1x; per round: ${per_round[*]}); p99 capstan $p99c ms vs HAProxy $p99h ms (<= HAProxy: $p99ok); cpu/req capstan/HAProxy = $(bench_ratio "$(median capstan cpu)" "$(median haproxy cpu)")")
   if [[ ${CONTROL:-1} != 0 ]]; then
     per_round=()
     for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan+ctl $i]}" "${rps[capstan $i]}")"); done
