@@ -255,6 +255,17 @@ std::vector<const PublicKey*> KeySet::Candidates(const std::string& kid) const {
   return out;
 }
 
+std::vector<std::string> SplitScopes(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const std::size_t space = s.find(' ');
+    if (space != 0) out.emplace_back(s.substr(0, space));
+    if (space == std::string_view::npos) break;
+    s.remove_prefix(space + 1);
+  }
+  return out;
+}
+
 bool Principal::HasScope(std::string_view scope) const {
   return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
 }
@@ -337,13 +348,7 @@ tl::expected<Principal, TokenError> ValidateAccessToken(std::string_view token, 
   Principal p;
   p.subject = StringMember(claims, "sub");
   if (const json::value* scope = claims.if_contains("scope"); scope && scope->is_string()) {
-    std::string_view s = scope->get_string();
-    while (!s.empty()) {
-      const std::size_t space = s.find(' ');
-      if (space != 0) p.scopes.emplace_back(s.substr(0, space));
-      if (space == std::string_view::npos) break;
-      s.remove_prefix(space + 1);
-    }
+    p.scopes = SplitScopes(scope->get_string());
   } else if (const json::value* scp = claims.if_contains("scp"); scp && scp->is_array()) {
     for (const json::value& v : scp->get_array()) {
       if (v.is_string()) p.scopes.emplace_back(v.get_string());

@@ -80,6 +80,9 @@ struct Principal {
   [[nodiscard]] bool HasScope(std::string_view scope) const;
 };
 
+// The scopes of a space-separated `scope` value (RFC 6749 §3.3), empty items skipped.
+[[nodiscard]] std::vector<std::string> SplitScopes(std::string_view scope);
+
 // Why a token was refused: `error` is the RFC 6750 code ("invalid_token"), `description` the
 // reason (never the token itself).
 struct TokenError {

@@ -256,13 +256,7 @@ struct ResourceServer::Fetcher {
       p.subject = std::string(sub->get_string());
     }
     if (const json::value* scope = a.if_contains("scope"); scope && scope->is_string()) {
-      std::string_view s = scope->get_string();
-      while (!s.empty()) {
-        const std::size_t space = s.find(' ');
-        if (space != 0) p.scopes.emplace_back(s.substr(0, space));
-        if (space == std::string_view::npos) break;
-        s.remove_prefix(space + 1);
-      }
+      p.scopes = SplitScopes(scope->get_string());
     }
     p.claims = a;
     return p;
@@ -376,6 +370,47 @@ core::Result<std::shared_ptr<ResourceServer>> ResourceServer::FromSpec(
   if (const char* secret = std::getenv("CAPSTAN_OAUTH_CLIENT_SECRET")) o.client_secret = secret;
   o.tls = std::move(tls);
   return Create(std::move(o));
+}
+
+namespace {
+
+// A quoted-string for a WWW-Authenticate parameter (RFC 9110 §5.6.4), control bytes dropped.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::optional<Refusal> ResourceServer::RefusalFor(const AuthOutcome& outcome) const {
+  std::string challenge = "Bearer resource_metadata=" + Quoted(metadata_url_);
+  std::string scopes;
+  for (const std::string& s : options_.scopes) scopes += (scopes.empty() ? "" : " ") + s;
+  switch (outcome.kind) {
+    case AuthOutcome::Kind::kOk:
+      break;
+    case AuthOutcome::Kind::kMissing:
+      if (!scopes.empty()) challenge += ", scope=" + Quoted(scopes);
+      return Refusal{401, std::move(challenge), "an access token is required", 0};
+    case AuthOutcome::Kind::kInvalid:
+      return Refusal{
+          401,
+          challenge + ", error=\"invalid_token\", error_description=" + Quoted(outcome.description),
+          "invalid access token: " + outcome.description, 0};
+    case AuthOutcome::Kind::kUnavailable:
+      return Refusal{503, "", "the authorization server's keys cannot be fetched", 5};
+  }
+  // A token for this resource carries one of the scopes it recognises (when it names some).
+  if (options_.scopes.empty()) return std::nullopt;
+  for (const std::string& s : options_.scopes) {
+    if (outcome.principal.HasScope(s)) return std::nullopt;
+  }
+  return Refusal{403, challenge + ", error=\"insufficient_scope\", scope=" + Quoted(scopes),
+                 "insufficient scope", 0};
 }
 
 json::object ResourceServer::Metadata() const {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ struct AuthOutcome {
   std::string description;  // kInvalid, kUnavailable: why (no token text)
 };
 
+// How to answer a request that Authenticate() did not let through: 401 (missing or invalid
+// token), 403 (insufficient scope) or 503 (keys unavailable), the WWW-Authenticate value (empty
+// for 503), a reason for the body, and Retry-After seconds (0: none).
+struct Refusal {
+  int status = 401;
+  std::string challenge;
+  std::string reason;
+  int retry_after = 0;
+};
+
 class ResourceServer {
  public:
   // The resource server an exposed adapter's `authentication: {type: oauth2}` declares. Its own
@@ -69,6 +80,10 @@ class ResourceServer {
 
   // Validates `Authorization: Bearer <token>` (`header`, empty when absent).
   [[nodiscard]] boost::asio::awaitable<AuthOutcome> Authenticate(std::string_view header);
+
+  // What to answer instead of serving the request (nullopt: serve it): the outcome's refusal, or
+  // 403 when the adapter names scopes and the token carries none of them.
+  [[nodiscard]] std::optional<Refusal> RefusalFor(const AuthOutcome& outcome) const;
 
   // RFC 9728: {"resource", "authorization_servers", "scopes_supported",
   // "bearer_methods_supported"}.

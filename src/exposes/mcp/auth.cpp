@@ -98,58 +98,22 @@ core::Result<InboundAuth> InboundAuth::Build(const runtime::Runtime* runtime,
   return out;
 }
 
-namespace {
-
-// A quoted-string for a WWW-Authenticate parameter (RFC 9110 §5.6.4).
-std::string Quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 boost::asio::awaitable<std::optional<http::Response>> InboundAuth::Authenticate(
     const http::Request& request, std::optional<auth::Principal>* principal) const {
   if (kind_ != Kind::kOAuth2) co_return Check(request);
-  const auth::ResourceServer& rs = *oauth_;
-  std::string challenge = "Bearer resource_metadata=" + Quoted(rs.metadata_url());
-  std::string scopes;
-  for (const std::string& s : rs.options().scopes) scopes += (scopes.empty() ? "" : " ") + s;
   auth::AuthOutcome outcome =
       co_await oauth_->Authenticate(request.headers.Get("Authorization").value_or(""));
-  switch (outcome.kind) {
-    case auth::AuthOutcome::Kind::kOk:
-      break;
-    case auth::AuthOutcome::Kind::kMissing:
-      if (!scopes.empty()) challenge += ", scope=" + Quoted(scopes);
-      co_return Unauthorized(challenge);
-    case auth::AuthOutcome::Kind::kInvalid:
-      co_return Unauthorized(challenge + ", error=\"invalid_token\", error_description=" +
-                             Quoted(outcome.description));
-    case auth::AuthOutcome::Kind::kUnavailable: {
-      http::Response r = http::MakeResponse(
-          503,
-          R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Service Unavailable: the authorization server's keys cannot be fetched"}})");
-      r.headers.Set("Retry-After", "5");
-      co_return r;
-    }
-  }
-  // A token for this resource carries one of the scopes it recognises (when it names some).
-  if (!rs.options().scopes.empty()) {
-    bool any = false;
-    for (const std::string& s : rs.options().scopes) any = any || outcome.principal.HasScope(s);
-    if (!any) {
-      http::Response r = http::MakeResponse(
-          403,
-          R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Forbidden: insufficient scope"}})");
-      r.headers.Set("WWW-Authenticate",
-                    challenge + ", error=\"insufficient_scope\", scope=" + Quoted(scopes));
-      co_return r;
-    }
+  if (auto refusal = oauth_->RefusalFor(outcome)) {
+    if (refusal->status == 401) co_return Unauthorized(refusal->challenge);
+    http::Response r = http::MakeResponse(
+        refusal->status,
+        refusal->status == 403
+            ? R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Forbidden: insufficient scope"}})"
+            : R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Service Unavailable: the authorization server's keys cannot be fetched"}})");
+    if (!refusal->challenge.empty()) r.headers.Set("WWW-Authenticate", refusal->challenge);
+    if (refusal->retry_after > 0)
+      r.headers.Set("Retry-After", std::to_string(refusal->retry_after));
+    co_return r;
   }
   if (principal != nullptr) *principal = std::move(outcome.principal);
   co_return std::nullopt;

@@ -110,16 +110,6 @@ struct InboundAuth {
   std::shared_ptr<auth::ResourceServer> oauth;  // oauth2: an OAuth 2.1 resource server
 };
 
-// A quoted-string for a WWW-Authenticate parameter (RFC 9110 §5.6.4), control bytes dropped.
-std::string Quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
-  }
-  return out + "\"";
-}
-
 std::vector<Segment> ParseTemplate(std::string_view path) {
   std::vector<Segment> out;
   std::string_view rest = path;
@@ -602,42 +592,19 @@ class RestAdapterImpl final : public exposes::Endpoint {
   // cannot be had; the token is never forwarded (upstream requests carry only the consumes
   // authentication).
   asio::awaitable<std::optional<http::Response>> CheckOAuth(const http::Request& request) const {
-    const auth::ResourceServer& rs = *auth_.oauth;
-    std::string challenge = "Bearer resource_metadata=" + Quoted(rs.metadata_url());
-    std::string scopes;
-    for (const std::string& sc : rs.options().scopes) scopes += (scopes.empty() ? "" : " ") + sc;
     auth::AuthOutcome outcome =
         co_await auth_.oauth->Authenticate(request.headers.Get("Authorization").value_or(""));
-    if (outcome.kind == auth::AuthOutcome::Kind::kUnavailable) {
-      http::Response r =
-          JsonError(503, "unavailable", "the authorization server's keys cannot be fetched");
-      r.headers.Set("Retry-After", "5");
-      co_return r;
-    }
-    if (outcome.kind != auth::AuthOutcome::Kind::kOk) {
-      if (outcome.kind == auth::AuthOutcome::Kind::kInvalid) {
-        challenge += ", error=\"invalid_token\", error_description=" + Quoted(outcome.description);
-      } else if (!scopes.empty()) {
-        challenge += ", scope=" + Quoted(scopes);
-      }
-      http::Response r = JsonError(401, "unauthenticated",
-                                   outcome.kind == auth::AuthOutcome::Kind::kInvalid
-                                       ? "invalid access token: " + outcome.description
-                                       : "an access token is required");
-      r.headers.Set("WWW-Authenticate", challenge);
-      co_return r;
-    }
-    if (!rs.options().scopes.empty()) {
-      bool any = false;
-      for (const std::string& sc : rs.options().scopes) any = any || outcome.principal.HasScope(sc);
-      if (!any) {
-        http::Response r = JsonError(403, "permission_denied", "insufficient scope");
-        r.headers.Set("WWW-Authenticate",
-                      challenge + ", error=\"insufficient_scope\", scope=" + Quoted(scopes));
-        co_return r;
-      }
-    }
-    co_return std::nullopt;
+    auto refusal = auth_.oauth->RefusalFor(outcome);
+    if (!refusal) co_return std::nullopt;
+    http::Response r = JsonError(refusal->status,
+                                 refusal->status == 503   ? "unavailable"
+                                 : refusal->status == 403 ? "permission_denied"
+                                                          : "unauthenticated",
+                                 refusal->reason);
+    if (!refusal->challenge.empty()) r.headers.Set("WWW-Authenticate", refusal->challenge);
+    if (refusal->retry_after > 0)
+      r.headers.Set("Retry-After", std::to_string(refusal->retry_after));
+    co_return r;
   }
 
   // Returns a 401 response when the request is not authenticated.
