@@ -3,7 +3,7 @@
 // recording upstream, `capstan serve` of the whole folder on two free ports, and cleanup.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -295,4 +295,23 @@ export function serveSeed(upstream, { rest, mcp, args = [], wait, source = seedC
     ],
     { ports: wait, env: { SCALEWAY_API_KEY: SIM_TOKEN } },
   );
+}
+
+// A capability file in `dir` that declares only a control adapter on `port`; `lines` are its
+// further members, indented under the adapter (management, observability, ...). Returns its path.
+export function writeControlCapability(dir, port, lines) {
+  const file = join(dir, 'control.yaml');
+  writeFileSync(
+    file,
+    [
+      'naftiko: "1.0.0-alpha2"',
+      'capability:',
+      '  exposes:',
+      '    - type: control',
+      `      port: ${port}`,
+      ...lines.map((l) => `      ${l}`),
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

@@ -5,7 +5,7 @@
 // whose id is the upstream request's traceparent parent-id); a request without traceparent
 // starts a new trace; no secret or query string reaches the collector.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -20,6 +20,7 @@ import {
   opts,
   serveSeed,
   startRecorder,
+  writeControlCapability,
 } from './fleet.mjs';
 
 after(cleanup);
@@ -61,25 +62,15 @@ describe('OTLP span export', opts, () => {
     const collector = await startRecorder();
     const upstream = await startRecorder();
     const dir = mkdtempSync(join(tmpdir(), 'capstan-otlp-'));
-    const control = join(dir, 'control.yaml');
     const [rest, mcp, ctl] = [await freePort(), await freePort(), await freePort()];
-    writeFileSync(
-      control,
-      [
-        'naftiko: "1.0.0-alpha2"',
-        'capability:',
-        '  exposes:',
-        '    - type: control',
-        `      port: ${ctl}`,
-        '      observability:',
-        '        traces:',
-        '          sampling: 1.0',
-        '        exporters:',
-        '          otlp:',
-        `            endpoint: "${collector.base}"`,
-        '',
-      ].join('\n'),
-    );
+    const control = writeControlCapability(dir, ctl, [
+      'observability:',
+      '  traces:',
+      '    sampling: 1.0',
+      '  exporters:',
+      '    otlp:',
+      `      endpoint: "${collector.base}"`,
+    ]);
     try {
       const served = await serveSeed(upstream.base, {
         rest,

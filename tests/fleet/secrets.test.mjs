@@ -6,7 +6,7 @@
 // caller (also for upstream 401 and 500), while the upstream does receive the key.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -21,6 +21,7 @@ import {
   runCapstan,
   seedCapability,
   startRecorder,
+  writeControlCapability,
 } from './fleet.mjs';
 
 after(cleanup);
@@ -62,21 +63,11 @@ describe('secrets', opts, () => {
     const collector = await startRecorder();
     const dir = mkdtempSync(join(tmpdir(), 'capstan-secrets-'));
     const [rest, mcp, ctl] = [await freePort(), await freePort(), await freePort()];
-    const control = join(dir, 'control.yaml');
-    writeFileSync(
-      control,
-      [
-        'naftiko: "1.0.0-alpha2"',
-        'capability:',
-        '  exposes:',
-        '    - type: control',
-        `      port: ${ctl}`,
-        '      management: {info: true, reload: true, validate: true, logs: true}',
-        '      observability:',
-        `        exporters: {otlp: {endpoint: "${collector.base}"}}`,
-        '',
-      ].join('\n'),
-    );
+    const control = writeControlCapability(dir, ctl, [
+      'management: {info: true, reload: true, validate: true, logs: true}',
+      'observability:',
+      `  exporters: {otlp: {endpoint: "${collector.base}"}}`,
+    ]);
     const outputs = []; // every text capstan produced for someone to read
     try {
       const served = await runCapstan(
