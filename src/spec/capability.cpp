@@ -119,16 +119,21 @@ std::string DeclaringDirectory(const Capability& capability, const ConsumesHttp&
   return std::filesystem::path(file).parent_path().string();
 }
 
-std::optional<std::string> ResolveSchemaFile(std::string_view schema, const std::string& base_dir) {
-  namespace fs = std::filesystem;
-  if (schema.empty()) return std::nullopt;
-  std::string path(schema);
+std::string StripFileScheme(std::string_view location) {
+  std::string path(location);
   constexpr std::string_view kFileScheme = "file://";
   if (path.rfind(kFileScheme, 0) == 0) {
     path.erase(0, kFileScheme.size());
     // `file:///./schemas/x.proto`, as script locations are written: relative after all.
     if (path.rfind("/./", 0) == 0 || path.rfind("/../", 0) == 0) path.erase(0, 1);
   }
+  return path;
+}
+
+std::optional<std::string> ResolveSchemaFile(std::string_view schema, const std::string& base_dir) {
+  namespace fs = std::filesystem;
+  if (schema.empty()) return std::nullopt;
+  const std::string path = StripFileScheme(schema);
   std::error_code ec;
   if (!base_dir.empty() && fs::path(path).is_relative()) {
     fs::path near = fs::path(base_dir) / path;

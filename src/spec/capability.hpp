@@ -590,6 +590,10 @@ struct ConsumedOperationRef {
 // relative as in script locations): relative to `base_dir`
 // first, then as given (the reference engine reads it from the working directory). nullopt
 // when neither is a regular file.
+// A `location` without its `file://` scheme: "file:///abs" → "/abs", "file:///./x" → "./x" (the
+// dialect's relative form), anything else unchanged.
+[[nodiscard]] std::string StripFileScheme(std::string_view location);
+
 [[nodiscard]] std::optional<std::string> ResolveSchemaFile(std::string_view schema,
                                                            const std::string& base_dir);
 

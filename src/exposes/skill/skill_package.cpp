@@ -98,13 +98,7 @@ void WriteYaml(std::string& out, const json::value& v, int /*indent*/) {
 
 // file:///abs, file:///./rel or a plain path; relative ones against the capability's folder.
 fs::path LocationPath(std::string_view location, const std::string& capability_file) {
-  constexpr std::string_view kScheme = "file://";
-  std::string path(location);
-  if (path.rfind(kScheme, 0) == 0) {
-    path.erase(0, kScheme.size());
-    if (path.rfind("/./", 0) == 0 || path.rfind("/../", 0) == 0) path.erase(0, 1);
-  }
-  fs::path p(path);
+  fs::path p(spec::StripFileScheme(location));
   if (p.is_relative()) p = fs::path(capability_file).parent_path() / p;
   return p.lexically_normal();
 }
