@@ -3,10 +3,11 @@
 // here with jose (RFC 8414 metadata, a JWK Set with RS256, ES256 and EdDSA keys, a
 // client_credentials token endpoint). The MCP SDK v1 client's ClientCredentialsProvider finds
 // everything from the 401 (RFC 9728 metadata) and calls tools; curl-style fetches check the
-// refusals: no token, expired, wrong audience, wrong issuer, bad signature, alg none, unknown
+// refusals (and curl itself, for the plain-HTTP client): no token, expired, wrong audience, wrong issuer, bad signature, alg none, unknown
 // kid, a missing scope (403), and the keys' server down (503). Tool access rules (scopes →
 // tools) filter tools/list and refuse tools/call per caller.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -201,6 +202,21 @@ describe('OAuth 2.1 resource server', testOptions, () => {
     // The root form too.
     const root = await fetch(`${new URL(resource).origin}/.well-known/oauth-protected-resource`);
     assert.equal(root.status, 200);
+  });
+
+  test('curl: 401 without a token, 200 with one from the authorization server', async () => {
+    const curl = (headers) => {
+      const args = ['-s', '-o', '/dev/null', '-D', '-', '-X', 'POST', mcpUrl,
+        '-H', 'Content-Type: application/json', '-H', 'Accept: application/json, text/event-stream',
+        '--data', JSON.stringify(INIT)];
+      for (const h of headers) args.push('-H', h);
+      return execFileSync('curl', args, { encoding: 'utf8' });
+    };
+    const refused = curl([]);
+    assert.match(refused, /^HTTP\/1\.1 401 /);
+    assert.match(refused, /www-authenticate: Bearer resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/i);
+    const token = await as.sign({});
+    assert.match(curl([`Authorization: Bearer ${token}`]), /^HTTP\/1\.1 200 /);
   });
 
   test('the MCP SDK client authenticates with client credentials and calls tools', async () => {
