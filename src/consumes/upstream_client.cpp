@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -177,14 +179,85 @@ namespace {
 
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
+struct Connection;
+
+// The deadline of a connection's current operation, enforced by cancelling it. Beast's stream
+// timeouts close the socket under the pending operation instead; under io_uring, Asio 1.28 then
+// frees the socket's state while the kernel still holds that operation, and the next socket the
+// loop opens inherits it (its bytes go to the dead operation). One timer per connection, re-armed
+// lazily: a later deadline costs nothing, an early firing re-arms for the current one.
+class Deadline {
+ public:
+  Deadline(const asio::any_io_executor& executor, Connection& owner)
+      : state_(std::make_shared<State>(executor, owner)) {}
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+  ~Deadline() {
+    state_->owner = nullptr;
+    state_->timer.cancel();
+  }
+
+  void Set(Clock::time_point at) {
+    state_->deadline = at;
+    state_->expired = false;
+    if (!state_->armed || at < state_->expiry) Arm(state_, at);
+  }
+  void Clear() { state_->deadline = Clock::time_point::max(); }
+  // An operation that completed after the deadline passed, whatever its result, timed out.
+  [[nodiscard]] bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    State(const asio::any_io_executor& executor, Connection& c) : timer(executor), owner(&c) {}
+    asio::steady_timer timer;
+    Connection* owner;
+    Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point expiry = Clock::time_point::max();
+    std::uint64_t generation = 0;
+    bool armed = false;
+    bool expired = false;
+  };
+
+  static void Arm(const std::shared_ptr<State>& state, Clock::time_point at);
+
+  std::shared_ptr<State> state_;
+};
+
 struct Connection {
+  explicit Connection(const asio::any_io_executor& executor) : deadline(executor, *this) {}
+
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
+  Deadline deadline;
 
   beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+  // The error an operation's result stands for: a timeout once the deadline has passed.
+  boost::system::error_code Checked(const boost::system::error_code& ec) const {
+    return deadline.expired() ? boost::system::error_code(beast::error::timeout) : ec;
+  }
 };
+
+void Deadline::Arm(const std::shared_ptr<State>& state, Clock::time_point at) {
+  state->armed = true;
+  state->expiry = at;
+  std::uint64_t generation = ++state->generation;
+  state->timer.expires_at(at);
+  state->timer.async_wait([state, generation](const boost::system::error_code&) {
+    if (generation != state->generation) return;
+    state->armed = false;
+    if (state->owner == nullptr || state->deadline == Clock::time_point::max()) return;
+    if (Clock::now() < state->deadline) {
+      Arm(state, state->deadline);
+      return;
+    }
+    state->expired = true;
+    Connection& c = *state->owner;
+    boost::system::error_code ignored;
+    if (c.plain || c.secure) c.tcp().socket().cancel(ignored);
+  });
+}
 
 bool IsIdempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
@@ -325,7 +398,7 @@ struct UpstreamClient::Impl {
                                                                Clock::time_point deadline,
                                                                const CallOptions& options) {
     auto token = asio::bind_cancellation_slot(options.cancel, asio::as_tuple(asio::use_awaitable));
-    auto conn = std::make_unique<Connection>();
+    auto conn = std::make_unique<Connection>(executor);
     // Beast reads max(512, free capacity) bytes at a time; a buffer that starts small would take
     // a recv per 512 bytes of every response body.
     conn->buffer.reserve(kReadBufferBytes);
@@ -356,9 +429,11 @@ struct UpstreamClient::Impl {
       for (const auto& entry : results) endpoints.push_back(entry.endpoint());
     }
 
-    conn->plain->expires_at(connect_deadline);
-    auto [cec, endpoint] = co_await conn->plain->async_connect(endpoints, token);
+    conn->deadline.Set(connect_deadline);
+    auto [connect_ec, endpoint] = co_await conn->plain->async_connect(endpoints, token);
     (void)endpoint;
+    const auto cec = conn->Checked(connect_ec);
+    conn->deadline.Clear();
     if (cec) co_return Fail(TransportError(cec, "connecting to", origin));
     conn->plain->socket().set_option(asio::ip::tcp::no_delay(true), ec);
 
@@ -377,8 +452,11 @@ struct UpstreamClient::Impl {
       if (tls->verify) {
         conn->secure->set_verify_callback(asio::ssl::host_name_verification(origin.host));
       }
-      conn->secure->next_layer().expires_at(connect_deadline);
-      auto [hec] = co_await conn->secure->async_handshake(asio::ssl::stream_base::client, token);
+      conn->deadline.Set(connect_deadline);
+      auto [handshake_ec] =
+          co_await conn->secure->async_handshake(asio::ssl::stream_base::client, token);
+      const auto hec = conn->Checked(handshake_ec);
+      conn->deadline.Clear();
       if (hec) {
         long verify = SSL_get_verify_result(conn->secure->native_handle());
         if (verify != X509_V_OK) {
@@ -398,10 +476,11 @@ struct UpstreamClient::Impl {
       Stream& stream, Connection& conn, const Origin& origin, const std::string& head_bytes,
       const std::string& body, bool head, Clock::time_point deadline, const CallOptions& options) {
     auto token = asio::bind_cancellation_slot(options.cancel, asio::as_tuple(asio::use_awaitable));
-    conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
+    conn.deadline.Set(std::min(deadline, Clock::now() + options.limits.read_timeout));
     std::array<asio::const_buffer, 2> request_bytes{asio::buffer(head_bytes), asio::buffer(body)};
-    auto [wec, written] = co_await asio::async_write(stream, request_bytes, token);
+    auto [write_ec, written] = co_await asio::async_write(stream, request_bytes, token);
     (void)written;
+    const auto wec = conn.Checked(write_ec);
     if (wec)
       co_return tl::unexpected(ExchangeFailure{TransportError(wec, "sending to", origin), true});
 
@@ -412,9 +491,11 @@ struct UpstreamClient::Impl {
       parser.body_limit(options.limits.max_response_bytes);
       parser.header_limit(static_cast<std::uint32_t>(options.limits.max_response_header_bytes));
       if (head) parser.skip(true);
-      conn.tcp().expires_at(std::min(deadline, Clock::now() + options.limits.read_timeout));
-      auto [rec, read] = co_await bhttp::async_read(stream, conn.buffer, parser, token);
+      conn.deadline.Set(std::min(deadline, Clock::now() + options.limits.read_timeout));
+      auto [read_ec, read] = co_await bhttp::async_read(stream, conn.buffer, parser, token);
       (void)read;
+      const auto rec = conn.Checked(read_ec);
+      conn.deadline.Clear();
       if (rec) {
         bool before = !parser.got_some() && interim == 0;
         if (rec == bhttp::error::body_limit) {
@@ -513,7 +594,9 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamClient::Send(const Origin& ori
   Impl::OriginState& state = impl_->StateFor(key);
   UpstreamCounters& counters = *state.counters;
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Connection> conn = impl_->TakeIdle(state);
+    // The retry after a stale pooled connection opens a fresh one: the next pooled connection
+    // has sat idle as long and may have been closed by the same idle timeout.
+    std::unique_ptr<Connection> conn = attempt == 0 ? impl_->TakeIdle(state) : nullptr;
     const bool reused = conn != nullptr;
     if (!conn) {
       auto connected = co_await impl_->Connect(origin, deadline, options);

@@ -77,6 +77,10 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
   asio::awaitable<void> Reject();
   void CloseForShutdown(bool force) override {
     if (force) {
+      // The peer sees the end now, even while a handler is still busy (the socket is closed
+      // when Serve() unwinds, or with the loop if the handler is abandoned).
+      ErrorCode ec;
+      socket_.shutdown(tcp::socket::shutdown_both, ec);
       CloseSocket();
       return;
     }
@@ -136,16 +140,21 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
     }
   }
 
+  // Marks the connection closed and aborts what is pending on it; Finish() closes the socket once
+  // Serve() has unwound and nothing is. (Under io_uring, closing a socket under a pending read
+  // lets Asio 1.28 hand that read to the next socket the loop opens: see asio_impl.cpp.)
   void CloseSocket() {
     if (closed_) return;
     closed_ = true;
     ErrorCode ec;
-    socket_.close(ec);
+    socket_.cancel(ec);
   }
   void Finish() {
     if (finished_) return;
     finished_ = true;
-    CloseSocket();
+    closed_ = true;
+    ErrorCode ec;
+    socket_.close(ec);
     ++timer_generation_;
     timer_.cancel();
     loop_.connections.erase(this);

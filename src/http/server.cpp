@@ -37,7 +37,11 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 awaitable<void> AcceptLoop(Loop& loop) {
   while (true) {
     auto [ec, socket] = co_await loop.acceptor->async_accept(kTuple);
-    if (loop.stopping || !loop.acceptor->is_open()) break;
+    if (loop.stopping || !loop.acceptor->is_open()) {
+      ErrorCode close_ec;
+      loop.acceptor->close(close_ec);
+      break;
+    }
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
       // Out of descriptors or buffers: back off briefly instead of spinning.
@@ -182,7 +186,8 @@ void Server::Impl::BeginStop() {
     asio::post(loop->ioc, [loop] {
       loop->stopping = true;
       ErrorCode ec;
-      loop->acceptor->close(ec);
+      // Cancelled, not closed under its pending accept (see connection.cpp): AcceptLoop closes it.
+      loop->acceptor->cancel(ec);
       std::vector<internal::ConnectionHandle*> copy(loop->connections.begin(),
                                                     loop->connections.end());
       for (auto* connection : copy) connection->CloseForShutdown(false);
