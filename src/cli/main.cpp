@@ -72,6 +72,11 @@ int main(int argc, char** argv) {
                    "ephemeral (env CAPSTAN_PORT_<NS>)")
       ->allow_extra_args(false);
   serve->add_option("--threads", serve_args.threads, "Event loops per listener (default: cores)");
+  serve
+      ->add_option("--idle-timeout-ms", serve_args.idle_timeout_ms,
+                   "How long a client's keep-alive connection may wait for its next request "
+                   "(default 60000)")
+      ->check(CLI::Range(1u, 86'400'000u));
   serve->add_flag("--no-access-log", serve_args.no_access_log, "Do not log one line per request");
   serve
       ->add_option("--log-format", serve_args.log_format,

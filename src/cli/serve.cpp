@@ -1271,6 +1271,9 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
 
   exposes::HostOptions host_options;
   host_options.threads = args.threads;
+  if (args.idle_timeout_ms > 0) {
+    host_options.limits.idle_timeout = std::chrono::milliseconds(args.idle_timeout_ms);
+  }
   host_options.access_log = !args.no_access_log;
   host_options.log_format = args.log_format == "json"   ? exposes::HostOptions::LogFormat::kJson
                             : args.log_format == "text" ? exposes::HostOptions::LogFormat::kText

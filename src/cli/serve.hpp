@@ -36,6 +36,8 @@ struct ServeArgs {
   std::string address;             // overrides every adapter's address
   std::vector<std::string> ports;  // "NS=PORT"
   unsigned threads = 0;
+  // How long a client's keep-alive connection may wait for its next request (ms); 0: the default.
+  unsigned idle_timeout_ms = 0;
   bool no_access_log = false;
   std::string log_format = "auto";  // auto | json | text (the access log)
   // Inbound rate limit per caller (a credential, else the address): requests per second; the

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   double fail_rate = 0;
   std::string rate_limit;
   bool no_access_log = false;
+  unsigned idle_timeout_ms = 0;
   app.add_option("--address", address, "Listen address (IPv4 or IPv6 literal)")
       ->capture_default_str();
   app.add_option("--port", port, "Listen port; 0 picks a free one (see the first stdout line)")
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--rate-limit", rate_limit,
                  "Requests per second over all clients (N/s or N/m); beyond → 429");
+  app.add_option("--idle-timeout-ms", idle_timeout_ms,
+                 "How long a keep-alive connection may wait for its next request (default 60000)")
+      ->check(CLI::Range(1u, 86'400'000u));
   app.add_flag("--no-access-log", no_access_log, "Do not write the JSON access log to stderr");
   CLI11_PARSE(app, argc, argv);
 
@@ -146,6 +150,9 @@ int main(int argc, char** argv) {
   server_options.address = address;
   server_options.port = static_cast<std::uint16_t>(port);
   server_options.threads = threads;
+  if (idle_timeout_ms > 0) {
+    server_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  }
   server_options.server_name = std::string(capstan::sim::kServerName);
   if (!no_access_log) {
     server_options.access_log = [](const capstan::http::Request& request,
