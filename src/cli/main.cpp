@@ -5,8 +5,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/serve.hpp"
+#include "http/event_backend.hpp"
 
 int main(int argc, char** argv) {
+  capstan::http::RunEpollTwinIfNeeded(argv);  // an io_uring build where io_uring is refused
   CLI::App app{"capstan: serve Naftiko capabilities over REST and MCP"};
   app.set_version_flag("--version", "capstan " CAPSTAN_VERSION);
   app.require_subcommand(0, 1);

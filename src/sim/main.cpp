@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "http/event_backend.hpp"
 #include "http/server.hpp"
 #include "sim/seed.hpp"
 #include "sim/simulator.hpp"
@@ -66,6 +67,7 @@ bool ParseRate(const std::string& text, double& rate) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  capstan::http::RunEpollTwinIfNeeded(argv);  // an io_uring build where io_uring is refused
   CLI::App app{"scaleway-iam-sim: a local simulator of Scaleway's IAM v1alpha1 JWT API"};
   std::string address = "127.0.0.1";
   unsigned port = 8081;

@@ -1,7 +1,8 @@
-// `capstan serve` and `capstan call` on a host where the build's event-loop backend cannot run:
-// io_uring blocked the way Docker's default seccomp profile blocks it (EPERM from io_uring_setup).
-// Both must stop at once with exit 1 and a message that says what to do, not throw from the
-// first socket. Skipped in epoll builds (the default; io_uring needs -DCAPSTAN_IO_URING=ON).
+// `capstan` on a host where the build's event-loop backend cannot run: io_uring blocked the way
+// Docker's default seccomp profile blocks it (EPERM from io_uring_setup). An io_uring build runs
+// its epoll twin (bin/capstan-epoll) instead, saying so on stderr; with no twin (or
+// CAPSTAN_EPOLL_BINARY set empty), `serve` and `call` stop at once with exit 1 and a message that
+// says what to do, not an exception from the first socket. Skipped in epoll builds.
 #include <cerrno>
 #include <csignal>
 #include <cstddef>
@@ -53,16 +54,22 @@ void BlockIoUring() {
   }
 }
 
-// Runs capstan with `args` under the filter; its stderr and exit code (10 s at most).
-Outcome RunWithoutIoUring(const std::vector<std::string>& args) {
+// Runs capstan with `args` under the filter, CAPSTAN_EPOLL_BINARY set to `twin` unless null; its
+// stdout and stderr (one stream) and exit code, 10 s at most. Once the output holds `stop_at`
+// (when given), capstan gets SIGTERM.
+Outcome RunWithoutIoUring(const std::vector<std::string>& args, const char* twin = "",
+                          const std::string& stop_at = "") {
   Outcome out;
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) return out;
   const pid_t pid = ::fork();
   if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
+    if (twin != nullptr) ::setenv("CAPSTAN_EPOLL_BINARY", twin, 1);
+    ::setenv("SCALEWAY_API_KEY", "test-key", 1);  // the seed's bind (serve loads it)
     BlockIoUring();
     std::vector<char*> argv;
     std::string binary = CAPSTAN_BINARY;
@@ -80,6 +87,7 @@ Outcome RunWithoutIoUring(const std::vector<std::string>& args) {
     const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
     if (n <= 0) break;
     out.err.append(buffer, static_cast<std::size_t>(n));
+    if (!stop_at.empty() && out.err.find(stop_at) != std::string::npos) ::kill(pid, SIGTERM);
   }
   ::close(pipe_fds[0]);
   // Its stderr is closed: it has exited or is about to. Still running after 10 s: it did not stop.
@@ -112,6 +120,31 @@ TEST(EventBackendCliTest, ServeStopsWithAClearMessageWhenIoUringIsBlocked) {
 
 TEST(EventBackendCliTest, CallStopsWithAClearMessageWhenIoUringIsBlocked) {
   ExpectClearRefusal(RunWithoutIoUring({"call", "-c", kSeed, "iam-jwts.listjwts"}));
+}
+
+// The twin the build puts beside the binary, found without CAPSTAN_EPOLL_BINARY.
+TEST(EventBackendCliTest, RunsTheEpollTwinWhenIoUringIsBlocked) {
+  const Outcome version = RunWithoutIoUring({"version"}, nullptr);
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_NE(version.err.find("io_uring is not available on this host (Operation not permitted): "
+                             "running the epoll build "),
+            std::string::npos)
+      << version.err;
+  EXPECT_NE(version.err.find("capstan-epoll"), std::string::npos) << version.err;
+  EXPECT_NE(version.err.find("event backend: epoll"), std::string::npos) << version.err;
+
+  const Outcome serve =
+      RunWithoutIoUring({"serve", kSeed, "--port", "iam-jwts-rest=0", "--port", "iam-jwts-mcp=0"},
+                        nullptr, "mcp adapter");
+  EXPECT_NE(serve.err.find("running the epoll build"), std::string::npos) << serve.err;
+  EXPECT_NE(serve.err.find("rest adapter"), std::string::npos) << serve.err;
+  EXPECT_NE(serve.err.find("listening on http://127.0.0.1:"), std::string::npos) << serve.err;
+  EXPECT_EQ(serve.exit_code, 0) << serve.err;  // stopped by SIGTERM, gracefully
+}
+
+TEST(EventBackendCliTest, ANamedTwinThatCannotRunLeavesTheRefusal) {
+  ExpectClearRefusal(
+      RunWithoutIoUring({"call", "-c", kSeed, "iam-jwts.listjwts"}, "/nonexistent/capstan-epoll"));
 }
 #else
 TEST(EventBackendCliTest, ServeStopsWithAClearMessageWhenIoUringIsBlocked) {

@@ -27,6 +27,10 @@ const children = [];
 after(() => children.forEach((c) => c.kill('SIGTERM')));
 
 const run = (cmd, args, options = {}) => execFileSync(cmd, args, { encoding: 'utf8', ...options });
+// The built capstan's event loops ("event backend: io_uring" in `capstan version`).
+const eventBackend = skip
+  ? ''
+  : (run(join(buildDir, 'bin', 'capstan'), ['version']).match(/^event backend: *(\S+)/m) || [])[1];
 
 async function freePort() {
   const server = createServer();
@@ -72,6 +76,10 @@ describe('Debian package', { ...opts, ...(skip && !opts.skip ? { skip } : {}) },
     for (const path of [
       './usr/bin/capstan',
       './usr/bin/scaleway-iam-sim',
+      // The epoll twins of an io_uring build (run where io_uring is refused).
+      ...(eventBackend === 'io_uring'
+        ? ['./usr/lib/capstan/capstan-epoll', './usr/lib/capstan/scaleway-iam-sim-epoll']
+        : []),
       './usr/share/capstan/capabilities/scaleway-iam-jwts.yaml',
       './etc/capstan/capabilities/scaleway-iam-jwts.yaml',
       './etc/capstan/env',
