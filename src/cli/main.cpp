@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
            "Override a consumes baseUri: NS=URL, NS may be a glob such as '*' (repeatable; "
            "env CAPSTAN_BASE_URI_<NS>)")
         ->allow_extra_args(false);
+    cmd->add_flag("--trust-upstream-json", args.trust_upstream_json,
+                  "Pass 2xx JSON answers of identity mappings on byte for byte without checking "
+                  "that they are one JSON text, as a plain reverse proxy does (default: checked; "
+                  "one that is not is a 502)");
     cmd->add_option("--ca-file", args.ca_file,
                     "Extra trusted CA bundle (PEM) for upstream TLS (env CAPSTAN_CA_FILE)");
     cmd->add_option("--timeout-ms", args.timeouts,

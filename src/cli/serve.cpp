@@ -159,6 +159,7 @@ bool BuildRuntimeOptions(const RuntimeArgs& args, runtime::RuntimeOptions& optio
     }
     options.base_uris[ns] = uri;
   }
+  options.trust_upstream_json = args.trust_upstream_json;
   options.tls.ca_file = args.ca_file;
   if (options.tls.ca_file.empty()) {
     if (const char* ca = std::getenv("CAPSTAN_CA_FILE")) options.tls.ca_file = ca;

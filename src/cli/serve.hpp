@@ -20,6 +20,7 @@ struct RuntimeArgs {
   // Each "N" (every upstream) or "KEY=N", KEY a consumes namespace (or glob) or
   // "namespace.operation"; repeatable.
   std::vector<std::string> retries;
+  bool trust_upstream_json = false;  // pass 2xx JSON bodies on unchecked (identity mappings)
   std::vector<std::string> retry_backoff_ms;
   std::vector<std::string> breaker_failures;
   std::vector<std::string> breaker_open_ms;

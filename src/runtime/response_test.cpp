@@ -159,6 +159,25 @@ TEST(MapResponseTest, IdentityPassesTheBodyThroughByteForByte) {
   EXPECT_EQ(text->body, R"({"v":1.10})");
 }
 
+// --trust-upstream-json: an identity-mapped 2xx JSON body goes on unchecked (and says so);
+// checked, a body that is not one JSON text is an upstream error. Mappings still parse.
+TEST(MapResponseTest, TrustedJsonBodiesPassUncheckedAndSaySo) {
+  const auto identity = Compile("[]");
+  const std::string cut = R"({"jwts":[{"jti":"a"},)";
+  auto checked = MapResponse(Response(200, cut), identity, nullptr, {});
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, core::ErrorCode::kUpstreamError);
+  auto trusted = MapResponse(Response(200, cut), identity, nullptr, {}, /*verify_json=*/false);
+  ASSERT_TRUE(trusted) << trusted.error().message;
+  EXPECT_EQ(trusted->body, cut);
+  EXPECT_FALSE(trusted->json_verified);
+  auto verified = MapResponse(Response(200, R"({"a":1})"), identity, nullptr, {});
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->json_verified);
+  const auto mapped = Compile(R"([{"name":"total","type":"integer","mapping":"$.total_count"}])");
+  EXPECT_FALSE(MapResponse(Response(200, cut), mapped, nullptr, {}, /*verify_json=*/false));
+}
+
 TEST(MapResponseTest, NumbersRoundTripExactlyThroughAMapping) {
   const std::string body =
       R"({"items":[{"v":0.1},{"v":1.10},{"v":0.30000000000000004},{"v":9007199254740993},)"

@@ -118,7 +118,7 @@ convert::Format ToConvertFormat(spec::OutputRawFormat format) {
 core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
                                            const OutputMapping& output,
                                            const convert::Converter* converter,
-                                           const json::object& inputs) {
+                                           const json::object& inputs, bool verify_json) {
   InvocationResult out;
   out.status = response.status;
   out.upstream_status = response.status;
@@ -174,8 +174,10 @@ core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
   if (output.identity() && IsJsonContentType(content_type)) {
     // Byte for byte, once the bytes are known to be one JSON text: a cut or garbled body is an
     // invalid upstream answer (502), never a 200 the client cannot parse.
-    if (!core::IsJsonGrammar(response.body)) return not_json();
-    out.json_verified = true;
+    if (verify_json) {
+      if (!core::IsJsonGrammar(response.body)) return not_json();
+      out.json_verified = true;
+    }
     out.body = std::move(response.body);
     return out;
   }
@@ -390,7 +392,8 @@ asio::awaitable<core::Result<InvocationResult>> Invocation::Execute(
   if (!args) co_return Fail(std::move(args).error());
   auto response = co_await runtime_->Send(*operation_, *args, context);
   if (!response) co_return Fail(std::move(response).error());
-  co_return MapResponse(std::move(*response), output_, runtime_->ConverterFor(*operation_), inputs);
+  co_return MapResponse(std::move(*response), output_, runtime_->ConverterFor(*operation_), inputs,
+                        !runtime_->options().trust_upstream_json);
 }
 
 // ---- Runtime --------------------------------------------------------------------------------
@@ -678,7 +681,8 @@ asio::awaitable<core::Result<InvocationResult>> Runtime::Call(const CompiledOper
   auto response = co_await Send(operation, args, context);
   if (!response) co_return Fail(std::move(response).error());
   const OutputMapping& outputs = consumed_outputs_.at(operation.call());
-  co_return MapResponse(std::move(*response), outputs, ConverterFor(operation), args);
+  co_return MapResponse(std::move(*response), outputs, ConverterFor(operation), args,
+                        !options_.trust_upstream_json);
 }
 
 const convert::Converter* Runtime::ConverterFor(const CompiledOperation& operation) const {

@@ -47,6 +47,10 @@ struct RuntimeOptions {
   // Overrides of `resilience` by consumes namespace, or by "namespace.operation" (which wins).
   std::map<std::string, consumes::ResilienceOptions> resilience_by_key;
   EnvLookup env;  // default: the process environment
+  // --trust-upstream-json: 2xx JSON bodies of identity mappings go on byte for byte without the
+  // check that they are one JSON text (as a plain reverse proxy does). Default: checked, and a
+  // body that is not is a 502.
+  bool trust_upstream_json = false;
 };
 
 // An input the caller gives: declared on the exposed operation/tool, or derived from the called
@@ -179,10 +183,13 @@ class Runtime {
 // Maps an upstream response and an output mapping to an InvocationResult: error statuses and
 // identity mappings pass the body through unchanged; other 2xx bodies are parsed and mapped.
 // `converter` turns a 2xx body of another format into JSON first (nullptr: the body is JSON).
+// Without `verify_json`, an identity-mapped 2xx JSON body is not checked to be one JSON text
+// (RuntimeOptions::trust_upstream_json); its result then says json_verified = false.
 [[nodiscard]] core::Result<InvocationResult> MapResponse(consumes::UpstreamResponse response,
                                                          const OutputMapping& output,
                                                          const convert::Converter* converter,
-                                                         const json::object& inputs);
+                                                         const json::object& inputs,
+                                                         bool verify_json = true);
 
 // The upstream client of the calling thread's event loop, created on first use. Only for threads
 // that run an event loop until they exit (server loops); others own their client.
