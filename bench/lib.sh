@@ -209,7 +209,7 @@ EOF
 bench_start_capstan() {
   local upstream=$1 out=$BENCH_TMP/capstan.$RANDOM.out
   shift
-  SCALEWAY_API_KEY=$BENCH_TOKEN "$BENCH_BIN/capstan" serve "$BENCH_SEED" --no-access-log \
+  SCALEWAY_API_KEY=$BENCH_TOKEN "${BENCH_CAPSTAN:-$BENCH_BIN/capstan}" serve "$BENCH_SEED" --no-access-log \
     --base-uri "iam-jwts=$upstream" --port iam-jwts-rest=0 --port iam-jwts-mcp=0 "$@" >"$out" 2>"$out.err" &
   CAPSTAN_PID=$!
   BENCH_PIDS+=("$CAPSTAN_PID")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # P1: REST throughput and latency of GET /v1/iam/v1alpha1/jwts (list, one page of 20 JWTs) for
 # (a) the upstream directly, (b) nginx and (c) HAProxy as keep-alive reverse proxies injecting
-# X-Auth-Token and (d) capstan serving the seed capability, against two upstreams: a static nginx answering a fixed
+# X-Auth-Token and (d) capstan serving the seed capability (and, beside an io_uring build, its
+# epoll twin), against two upstreams: a static nginx answering a fixed
 # list body, and scaleway-iam-sim. Same wrk settings for all. Prints a table and a ratio line per
 # upstream. Not a test: nothing asserts.
 #
@@ -35,6 +36,11 @@ summary=()
 # for /metrics (issue 16: within 3 % of capstan alone). CONTROL=0 leaves it out.
 targets=(direct nginx haproxy capstan)
 [[ ${CONTROL:-1} != 0 ]] && targets+=(capstan+ctl)
+# capstan-epoll: the epoll twin of an io_uring build (bin/capstan-epoll), when there is one.
+twin=$BENCH_BIN/capstan-epoll
+[[ -x $twin && ${EPOLL:-1} != 0 ]] && targets+=(capstan-epoll)
+# capstan+trust: with --trust-upstream-json (no JSON check of pass-through bodies). TRUST=0: no.
+[[ ${TRUST:-1} != 0 ]] && targets+=(capstan+trust)
 for kind in ${UPSTREAMS:-static sim}; do
   case $kind in
     static) bench_start_nginx_static "$body" && upstream=$STATIC_URL upstream_pid=$STATIC_PID ;;
@@ -52,6 +58,16 @@ for kind in ${UPSTREAMS:-static sim}; do
     rest_ctl=$CAPSTAN_REST ctl_pid=$CAPSTAN_PID
     CAPSTAN_PID=$plain_pid
   fi
+  if [[ " ${targets[*]} " == *" capstan+trust "* ]]; then
+    bench_start_capstan "$upstream" "${threads[@]}" --trust-upstream-json
+    rest_trust=$CAPSTAN_REST trust_pid=$CAPSTAN_PID
+    CAPSTAN_PID=$plain_pid
+  fi
+  if [[ " ${targets[*]} " == *" capstan-epoll "* ]]; then
+    BENCH_CAPSTAN=$twin bench_start_capstan "$upstream" "${threads[@]}"
+    rest_epoll=$CAPSTAN_REST epoll_pid=$CAPSTAN_PID
+    CAPSTAN_PID=$plain_pid
+  fi
   declare -A url pid rps p50 p99 bad cpu
   for target in "${targets[@]}"; do
     case $target in
@@ -60,6 +76,8 @@ for kind in ${UPSTREAMS:-static sim}; do
       haproxy) url[$target]="$HAPROXY_URL/v1/iam/v1alpha1/jwts?$query" pid[$target]=$HAPROXY_PID ;;
       capstan) url[$target]="$rest/v1/iam/v1alpha1/jwts?$query" pid[$target]=$CAPSTAN_PID ;;
       capstan+ctl) url[$target]="$rest_ctl/v1/iam/v1alpha1/jwts?$query" pid[$target]=$ctl_pid ;;
+      capstan+trust) url[$target]="$rest_trust/v1/iam/v1alpha1/jwts?$query" pid[$target]=$trust_pid ;;
+      capstan-epoll) url[$target]="$rest_epoll/v1/iam/v1alpha1/jwts?$query" pid[$target]=$epoll_pid ;;
     esac
   done
   auth=(-H "X-Auth-Token: $BENCH_TOKEN")
@@ -106,6 +124,19 @@ for kind in ${UPSTREAMS:-static sim}; do
     per_round=()
     for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan+ctl $i]}" "${rps[capstan $i]}")"); done
     summary+=("P1 $kind: capstan with/without the control adapter (metrics counted) req/s = $(bench_ratio "$(median capstan+ctl rps)" "$(median capstan rps)")x (target >= 0.97x; per round: ${per_round[*]}); cpu/req $(median capstan+ctl cpu) vs $(median capstan cpu) us")
+  fi
+  if [[ " ${targets[*]} " == *" capstan+trust "* ]]; then
+    per_round=() per_round_h=()
+    for ((i = 1; i <= rounds; i++)); do
+      per_round+=("$(bench_ratio "${rps[capstan+trust $i]}" "${rps[nginx $i]}")")
+      per_round_h+=("$(bench_ratio "${rps[capstan+trust $i]}" "${rps[haproxy $i]}")")
+    done
+    summary+=("P1 $kind: capstan --trust-upstream-json: /nginx req/s = $(bench_ratio "$(median capstan+trust rps)" "$(median nginx rps)")x (per round: ${per_round[*]}), /HAProxy = $(bench_ratio "$(median capstan+trust rps)" "$(median haproxy rps)")x (per round: ${per_round_h[*]}); p99 $(median capstan+trust p99) ms; cpu/req $(median capstan+trust cpu) vs $(median capstan cpu) us checked")
+  fi
+  if [[ " ${targets[*]} " == *" capstan-epoll "* ]]; then
+    per_round=()
+    for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan $i]}" "${rps[capstan-epoll $i]}")"); done
+    summary+=("P1 $kind: capstan ($("$BENCH_BIN/capstan" version | sed -n 's/^event backend: *//p')) / its epoll twin req/s = $(bench_ratio "$(median capstan rps)" "$(median capstan-epoll rps)")x (per round: ${per_round[*]}); capstan-epoll/nginx $(bench_ratio "$(median capstan-epoll rps)" "$(median nginx rps)")x; cpu/req $(median capstan cpu) vs $(median capstan-epoll cpu) us")
   fi
   unset url pid rps p50 p99 bad cpu
 done
