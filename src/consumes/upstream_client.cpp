@@ -203,6 +203,15 @@ class Deadline {
     if (!state_->armed || at < state_->expiry) Arm(state_, at);
   }
   void Clear() { state_->deadline = Clock::time_point::max(); }
+  // Clears the deadline and cancels the timer's pending wait: a pooled connection must not hold
+  // its loop's work count up (io_context::run would not return until the wait ends).
+  void Disarm() {
+    Clear();
+    if (!state_->armed) return;
+    state_->armed = false;
+    ++state_->generation;
+    state_->timer.cancel();
+  }
   // An operation that completed after the deadline passed, whatever its result, timed out.
   [[nodiscard]] bool expired() const { return state_->expired; }
 
@@ -429,6 +438,7 @@ struct UpstreamClient::Impl {
   }
 
   void PutIdle(OriginState& state, std::unique_ptr<Connection> c) {
+    c->deadline.Disarm();
     c->idle_since = Clock::now();
     state.idle.push_back(std::move(c));
     Bump(state.counters->idle_connections);

@@ -151,6 +151,34 @@ TEST_F(UpstreamClientTest, RetriesOnceWhenPooledConnectionWentStale) {
   EXPECT_TRUE(ok);
 }
 
+// A pooled connection leaves its loop no work: once the calls are done, io_context::run
+// returns (a deadline timer still waiting would keep it, and a server's loop, running until the
+// deadline: a graceful stop that hangs).
+TEST_F(UpstreamClientTest, APooledConnectionLeavesTheLoopNoWork) {
+  StartServer([](http::Request&) -> asio::awaitable<http::Response> {
+    co_return http::MakeResponse(200, "{}");
+  });
+  asio::io_context ioc;
+  UpstreamClient client(ioc.get_executor(), nullptr, {});
+  bool answered = false;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        CallOptions options;
+        options.limits.total_timeout = 60s;
+        options.limits.read_timeout = 60s;
+        UpstreamRequest req;
+        req.target = "/";
+        auto r = co_await client.Send(origin_, req, options);
+        answered = r && r->status == 200;
+      },
+      asio::detached);
+  ioc.run_for(5s);  // returns at once when the loop runs out of work, else after 5 s
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(client.idle_connections(), 1u);
+  EXPECT_TRUE(ioc.stopped()) << "the loop still had work 5 s after the call (a deadline timer?)";
+}
+
 // Every pooled connection went stale at once (the upstream's idle timeout closed them all): the
 // retry opens a fresh connection rather than taking the next stale one.
 TEST_F(UpstreamClientTest, RetryAfterAStaleConnectionOpensAFreshOne) {
