@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "consumes/upstream_stats.hpp"
+#include "http/deadline.hpp"
 #include "http/wire.hpp"
 
 namespace capstan::consumes {
@@ -179,67 +180,21 @@ namespace {
 
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
-struct Connection;
-
-// The deadline of a connection's current operation, enforced by cancelling it. Beast's stream
-// timeouts close the socket under the pending operation instead; under io_uring, Asio 1.28 then
-// frees the socket's state while the kernel still holds that operation, and the next socket the
-// loop opens inherits it (its bytes go to the dead operation). One timer per connection, re-armed
-// lazily: a later deadline costs nothing, an early firing re-arms for the current one.
-class Deadline {
- public:
-  Deadline(const asio::any_io_executor& executor, Connection& owner)
-      : state_(std::make_shared<State>(executor, owner)) {}
-  Deadline(const Deadline&) = delete;
-  Deadline& operator=(const Deadline&) = delete;
-  ~Deadline() {
-    state_->owner = nullptr;
-    state_->timer.cancel();
-  }
-
-  void Set(Clock::time_point at) {
-    state_->deadline = at;
-    state_->expired = false;
-    if (!state_->armed || at < state_->expiry) Arm(state_, at);
-  }
-  void Clear() { state_->deadline = Clock::time_point::max(); }
-  // Clears the deadline and cancels the timer's pending wait: a pooled connection must not hold
-  // its loop's work count up (io_context::run would not return until the wait ends).
-  void Disarm() {
-    Clear();
-    if (!state_->armed) return;
-    state_->armed = false;
-    ++state_->generation;
-    state_->timer.cancel();
-  }
-  // An operation that completed after the deadline passed, whatever its result, timed out.
-  [[nodiscard]] bool expired() const { return state_->expired; }
-
- private:
-  struct State {
-    State(const asio::any_io_executor& executor, Connection& c) : timer(executor), owner(&c) {}
-    asio::steady_timer timer;
-    Connection* owner;
-    Clock::time_point deadline = Clock::time_point::max();
-    Clock::time_point expiry = Clock::time_point::max();
-    std::uint64_t generation = 0;
-    bool armed = false;
-    bool expired = false;
-  };
-
-  static void Arm(const std::shared_ptr<State>& state, Clock::time_point at);
-
-  std::shared_ptr<State> state_;
-};
-
+// A pooled upstream connection. Its deadlines cancel the pending operation (http::Deadline):
+// Beast's stream timeouts close the socket under it instead, and under io_uring Asio 1.28 then
+// hands that operation to the next socket the loop opens (see http/asio_impl.cpp).
 struct Connection {
-  explicit Connection(const asio::any_io_executor& executor) : deadline(executor, *this) {}
+  explicit Connection(const asio::any_io_executor& executor)
+      : deadline(executor, [this] {
+          boost::system::error_code ignored;
+          if (plain || secure) tcp().socket().cancel(ignored);
+        }) {}
 
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
-  Deadline deadline;
+  http::Deadline deadline;
 
   beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
   // The error an operation's result stands for: a timeout once the deadline has passed.
@@ -247,26 +202,6 @@ struct Connection {
     return deadline.expired() ? boost::system::error_code(beast::error::timeout) : ec;
   }
 };
-
-void Deadline::Arm(const std::shared_ptr<State>& state, Clock::time_point at) {
-  state->armed = true;
-  state->expiry = at;
-  std::uint64_t generation = ++state->generation;
-  state->timer.expires_at(at);
-  state->timer.async_wait([state, generation](const boost::system::error_code&) {
-    if (generation != state->generation) return;
-    state->armed = false;
-    if (state->owner == nullptr || state->deadline == Clock::time_point::max()) return;
-    if (Clock::now() < state->deadline) {
-      Arm(state, state->deadline);
-      return;
-    }
-    state->expired = true;
-    Connection& c = *state->owner;
-    boost::system::error_code ignored;
-    if (c.plain || c.secure) c.tcp().socket().cancel(ignored);
-  });
-}
 
 // Reads one upstream response straight into an UpstreamResponse: each field into its Headers
 // (no beast::http::fields in between: one allocation and one copy fewer per field) and the body

@@ -18,6 +18,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "http/deadline.hpp"
 #include "http/loop.hpp"
 #include "http/wire.hpp"
 
@@ -63,7 +64,12 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
         options_(loop.shared.options),
         limits_(loop.shared.options.limits),
         socket_(std::move(socket)),
-        timer_(loop.ioc),
+        deadline_(loop.ioc.get_executor(),
+                  [this] {
+                    if (closed_) return;
+                    ErrorCode ec;
+                    socket_.cancel(ec);
+                  }),
         watch_done_(loop.ioc) {
     ErrorCode ec;
     socket_.set_option(tcp::no_delay(true), ec);
@@ -110,35 +116,10 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
     if (options_.access_log) options_.access_log(request, response, Since(request.received_at));
   }
 
-  // Deadlines: one lazily re-armed timer per connection. Setting a later deadline costs nothing;
-  // when the timer fires early it re-arms for the current deadline.
-  void SetDeadline(Clock::time_point deadline) {
-    deadline_ = deadline;
-    timed_out_ = false;
-    if (!timer_armed_ || deadline < timer_expiry_) ArmTimer(deadline);
-  }
-  void SetTimeout(std::chrono::milliseconds timeout) { SetDeadline(Clock::now() + timeout); }
-  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
-  void ArmTimer(Clock::time_point at) {
-    timer_armed_ = true;
-    timer_expiry_ = at;
-    std::uint64_t generation = ++timer_generation_;
-    timer_.expires_at(at);
-    timer_.async_wait(
-        [self = shared_from_this(), generation](const ErrorCode&) { self->OnTimer(generation); });
-  }
-  void OnTimer(std::uint64_t generation) {
-    if (generation != timer_generation_) return;
-    timer_armed_ = false;
-    if (closed_ || deadline_ == Clock::time_point::max()) return;
-    if (Clock::now() >= deadline_) {
-      timed_out_ = true;
-      ErrorCode ec;
-      socket_.cancel(ec);
-    } else {
-      ArmTimer(deadline_);
-    }
-  }
+  // Deadlines (http::Deadline): a passed one cancels what is pending on the socket.
+  void SetDeadline(Clock::time_point deadline) { deadline_.Set(deadline); }
+  void SetTimeout(std::chrono::milliseconds timeout) { deadline_.SetAfter(timeout); }
+  void ClearDeadline() { deadline_.Clear(); }
 
   // Marks the connection closed and aborts what is pending on it; Finish() closes the socket once
   // Serve() has unwound and nothing is. (Under io_uring, closing a socket under a pending read
@@ -155,8 +136,7 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
     closed_ = true;
     ErrorCode ec;
     socket_.close(ec);
-    ++timer_generation_;
-    timer_.cancel();
+    deadline_.Disarm();
     loop_.connections.erase(this);
     loop_.shared.connections.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -165,16 +145,11 @@ class Connection final : public ConnectionHandle, public std::enable_shared_from
   const ServerOptions& options_;
   const ServerLimits& limits_;
   tcp::socket socket_;
-  asio::steady_timer timer_;
+  Deadline deadline_;
   asio::steady_timer watch_done_;  // wakes the connection when the peer watch completes
   beast::flat_buffer buffer_;
   std::string head_;  // reused for response heads
   std::string remote_;
-  Clock::time_point deadline_ = Clock::time_point::max();
-  Clock::time_point timer_expiry_ = Clock::time_point::max();
-  std::uint64_t timer_generation_ = 0;
-  bool timer_armed_ = false;
-  bool timed_out_ = false;
   bool idle_ = false;
   bool closed_ = false;
   bool finished_ = false;
@@ -284,7 +259,7 @@ asio::awaitable<bool> Connection::ServeOne() {
 
   SetDeadline(request.received_at + limits_.header_timeout);
   auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
-  if (ec || timed_out_) co_return co_await ReadFailed(request, ec);
+  if (ec || deadline_.expired()) co_return co_await ReadFailed(request, ec);
   FillRequest(request, parser);
 
   // Framing checks Beast leaves to us: request smuggling vectors and NUL bytes.
@@ -325,7 +300,7 @@ asio::awaitable<bool> Connection::ServeOne() {
     }
     SetDeadline(request.received_at + limits_.request_timeout);
     auto [bec, bn] = co_await bhttp::async_read(socket_, buffer_, parser, kTuple);
-    if (bec || timed_out_) co_return co_await ReadFailed(request, bec);
+    if (bec || deadline_.expired()) co_return co_await ReadFailed(request, bec);
   }
   ClearDeadline();
   request.body = std::move(parser.get().body());
@@ -355,7 +330,7 @@ asio::awaitable<bool> Connection::ServeOne() {
 }
 
 asio::awaitable<bool> Connection::ReadFailed(Request& request, const ErrorCode& ec) {
-  if (timed_out_) {
+  if (deadline_.expired()) {
     co_return co_await SendErrorAndClose(request, 408, "request_timeout",
                                          "request not received in time");
   }
@@ -427,7 +402,7 @@ asio::awaitable<bool> Connection::WriteResponse(const Request& request, Response
   SetTimeout(limits_.write_timeout);
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
   ClearDeadline();
-  co_return !ec && !timed_out_;
+  co_return !ec && !deadline_.expired();
 }
 
 asio::awaitable<bool> Connection::WriteStream(const Request& request, Response& response,
@@ -445,7 +420,7 @@ asio::awaitable<bool> Connection::WriteStream(const Request& request, Response& 
   SetTimeout(limits_.write_timeout);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head_), kTuple);
   ClearDeadline();
-  if (ec || timed_out_) co_return false;
+  if (ec || deadline_.expired()) co_return false;
   if (request.method == "HEAD") co_return true;
 
   // Watch the peer while the producer runs, so that ChunkWriter::closed() notices a hang-up.
@@ -477,7 +452,7 @@ asio::awaitable<bool> Connection::WriteStream(const Request& request, Response& 
     auto [lec, ln] = co_await asio::async_write(
         socket_, asio::buffer(kLastChunk.data(), kLastChunk.size()), kTuple);
     ClearDeadline();
-    ok = !lec && !timed_out_;
+    ok = !lec && !deadline_.expired();
   }
   if (watch_pending_) {
     ErrorCode cancel_ec;
@@ -506,7 +481,7 @@ asio::awaitable<void> Connection::LingeringClose() {
     std::size_t total = 0;
     while (total < kLingerMaxBytes && !closed_) {
       auto [rec, n] = co_await socket_.async_read_some(asio::buffer(sink), kTuple);
-      if (rec || timed_out_) break;
+      if (rec || deadline_.expired()) break;
       total += n;
     }
     ClearDeadline();
