@@ -12,6 +12,7 @@ namespace capstan::cli {
 struct RuntimeArgs {
   std::vector<std::string> base_uris;  // "NS=URL"; NS may be a glob ("*=URL")
   std::string ca_file;                 // extra CA bundle for upstream TLS
+  bool trust_upstream_json = false;    // pass 2xx JSON bodies on unchecked (identity mappings)
   // --timeout-ms: "MS" (every namespace) or "NS=MS" (one consumes namespace); repeatable. Sets
   // the upstream total timeout (and caps the read timeout).
   std::vector<std::string> timeouts;
@@ -20,7 +21,6 @@ struct RuntimeArgs {
   // Each "N" (every upstream) or "KEY=N", KEY a consumes namespace (or glob) or
   // "namespace.operation"; repeatable.
   std::vector<std::string> retries;
-  bool trust_upstream_json = false;  // pass 2xx JSON bodies on unchecked (identity mappings)
   std::vector<std::string> retry_backoff_ms;
   std::vector<std::string> breaker_failures;
   std::vector<std::string> breaker_open_ms;

@@ -1,7 +1,6 @@
-// The event loop backend under stress it meets in production: on io_uring, cancelling one
-// socket's operation must not complete another's (the Asio 1.28 stale user-data bug, see
-// asio_impl.cpp), and a socket closed while its read is pending must not take a later socket's
-// bytes. The io_uring cases are skipped, with the reason, in epoll builds.
+// The event loop backend: which one this build has, and, on io_uring, that cancelling one
+// socket's operation does not complete another's (the Asio 1.28 stale user-data bug, see
+// asio_impl.cpp). The io_uring case is skipped, with the reason, in epoll builds.
 #include "http/event_backend.hpp"
 
 #include <chrono>
