@@ -1,8 +1,14 @@
-// `capstan version`: what this binary is (release, commit, compiler, libraries, event backend).
+// `capstan version`: what this binary is (release, commit, compiler, libraries, event backend,
+// allocator).
 #include <boost/json/object.hpp>
 #include <boost/version.hpp>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+
+#include <cstdlib>
+#if defined(CAPSTAN_MIMALLOC)
+#include <mimalloc.h>
+#endif
 
 #include "capstan_build_commit.inc"
 #include "cli/commands.hpp"
@@ -45,6 +51,22 @@ std::string Sanitizers() {
   return out.empty() ? "none" : out;
 }
 
+// Which allocator serves malloc: with mimalloc linked, a block from calloc must lie in mimalloc's
+// heap (else another malloc won, by link order or LD_PRELOAD, and this says so).
+std::string Allocator() {
+#if defined(CAPSTAN_MIMALLOC)
+  void* block = std::calloc(1, 64);
+  const bool served = mi_is_in_heap_region(block);
+  std::free(block);
+  const int v = mi_version();  // 209 for 2.0.9
+  if (!served) return "another malloc (mimalloc linked but not serving malloc)";
+  return "mimalloc " + std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) + "." +
+         std::to_string(v % 10);
+#else
+  return Sanitizers() == "none" ? "glibc malloc" : "sanitizer malloc";
+#endif
+}
+
 }  // namespace
 
 core::json::object BuildInfo() {
@@ -57,6 +79,7 @@ core::json::object BuildInfo() {
   o["openssl_built_with"] = OPENSSL_VERSION_TEXT;
   o["event_backend"] = std::string(http::EventBackend());
   o["sanitizers"] = Sanitizers();
+  o["allocator"] = Allocator();
   return o;
 }
 
@@ -75,7 +98,8 @@ int RunVersion(const VersionArgs& args, std::ostream& out, std::ostream& /*err*/
   if (openssl_built != openssl_runtime) out << " (built with " << openssl_built << ")";
   out << "\n"
       << "event backend: " << http::EventBackend() << "\n"
-      << "sanitizers:    " << Sanitizers() << "\n";
+      << "sanitizers:    " << Sanitizers() << "\n"
+      << "allocator:     " << Allocator() << "\n";
   return kExitOk;
 }
 

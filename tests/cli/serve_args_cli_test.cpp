@@ -100,6 +100,13 @@ TEST(VersionTest, TextNamesEveryPart) {
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(boost: +1\.\d+\.\d+\n)"))) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(openssl: +OpenSSL \d+\.\d+)"))) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(event backend: +(epoll|io_uring)\n)"))) << out;
+#if defined(CAPSTAN_EXPECT_MIMALLOC)
+  // Linked with mimalloc: malloc's blocks must come from mimalloc's heap (not glibc's).
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(allocator: +mimalloc \d+\.\d+\.\d+\n)"))) << out;
+#else
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(allocator: +(glibc|sanitizer) malloc\n)")))
+      << out;
+#endif
 }
 
 TEST(VersionTest, JsonHasTheSameFields) {
@@ -109,7 +116,8 @@ TEST(VersionTest, JsonHasTheSameFields) {
   auto parsed = capstan::core::ParseJson(*line);
   ASSERT_TRUE(parsed && parsed->is_object()) << *line;
   const json::object& o = parsed->get_object();
-  for (const char* key : {"version", "commit", "compiler", "boost", "openssl", "event_backend"}) {
+  for (const char* key :
+       {"version", "commit", "compiler", "boost", "openssl", "event_backend", "allocator"}) {
     ASSERT_TRUE(o.contains(key)) << key << " in " << *line;
     EXPECT_TRUE(o.at(key).is_string()) << key;
     EXPECT_FALSE(o.at(key).get_string().empty()) << key;
