@@ -45,17 +45,28 @@ void AppendPercentEncoded(std::string& out, std::string_view value, UrlPart part
     for (std::size_t i = 0; i < value.size(); ++i) out += "%2E";
     return;
   }
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (part == UrlPart::kPathSegment && IsSegmentSafe(c))) {
-      out.push_back(ch);
-    } else if (part == UrlPart::kForm && c == ' ') {
+  // Runs of characters kept as they are go in with one append each (a UUID or a number is one
+  // run): a push_back per character was ~1.7 K instructions of a proxied request.
+  const bool segment = part == UrlPart::kPathSegment;
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  out.reserve(out.size() + value.size());
+  while (p != end) {
+    const char* run = p;
+    while (run != end && (IsUnreserved(static_cast<unsigned char>(*run)) ||
+                          (segment && IsSegmentSafe(static_cast<unsigned char>(*run))))) {
+      ++run;
+    }
+    out.append(p, static_cast<std::size_t>(run - p));
+    if (run == end) break;
+    const auto c = static_cast<unsigned char>(*run);
+    if (part == UrlPart::kForm && c == ' ') {
       out.push_back('+');
     } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
+      const char escape[3] = {'%', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(escape, sizeof escape);
     }
+    p = run + 1;
   }
 }
 

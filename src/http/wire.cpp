@@ -1,5 +1,6 @@
 #include "http/wire.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -42,9 +43,10 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
 }
 
 void AppendUnsigned(std::string& out, std::uint64_t value) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(value));
-  out.append(buf, static_cast<std::size_t>(n));
+  char buf[24];  // std::to_chars: no locale and no format parsing (snprintf was ~650 instructions)
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  (void)ec;  // 24 bytes hold every uint64
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 struct DateCache {
