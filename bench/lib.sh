@@ -262,7 +262,7 @@ bench_round_median() {
   local -n column=$2
   local values=() i format=%.3f
   for ((i = 1; i <= $(bench_rounds); i++)); do values+=("${column[$1 $i]}"); done
-  case $2 in rps | bad | errors) format=%.0f ;; cpu) format=%.1f ;; esac
+  case $2 in rps | bad | errors) format=%.0f ;; cpu | sys) format=%.1f ;; esac
   bench_median "$format" "${values[@]}"
 }
 
@@ -282,14 +282,15 @@ bench_round_order() {
 bench_settle() { sleep "${SETTLE:-2}"; }
 
 # bench_measure TARGET ROUND URL PID [WRK ARGS...]: after a SETTLE pause, one wrk run of URL
-# with the CPU time of PID (bench_wrk_cpu); stores req/s, p50, p99, non-2xx and cpu µs/req under
-# "TARGET ROUND" in the caller's associative arrays rps, p50, p99, bad and cpu.
+# with the CPU time of PID (bench_wrk_cpu); stores req/s, p50, p99, non-2xx, cpu µs/req and its
+# system (kernel) part under "TARGET ROUND" in the caller's associative arrays rps, p50, p99,
+# bad, cpu and sys.
 bench_measure() {
-  local k="$1 $2" url=$3 pid=$4 r a b n c
+  local k="$1 $2" url=$3 pid=$4 r a b n c y
   shift 4
   bench_settle
-  read -r r a b n c < <(bench_wrk_cpu "$pid" "$url" "$@")
-  rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c
+  read -r r a b n c y < <(bench_wrk_cpu "$pid" "$url" "$@")
+  rps[$k]=$r p50[$k]=$a p99[$k]=$b bad[$k]=$n cpu[$k]=$c sys[$k]=$y
 }
 
 # bench_rounds → ROUNDS from the environment (default 3), checked to be a positive integer.
@@ -310,36 +311,40 @@ bench_warm() {
 # bench_ratio A B → A/B with two decimals.
 bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# bench_cpu_ticks PID...: CPU time (user + system, clock ticks) used so far by each PID and its
-# direct children (nginx's workers), summed.
+# bench_cpu_ticks PID... → "TOTAL SYSTEM": CPU time (user + system, and system alone, in clock
+# ticks) used so far by each PID and its direct children (nginx's workers), summed.
 bench_cpu_ticks() {
-  local pid all=() total=0 t
+  local pid all=() total=0 system=0 t k
   for pid in "$@"; do
     all+=("$pid")
     mapfile -t -O "${#all[@]}" all < <(pgrep -P "$pid" || true)
   done
   for pid in "${all[@]}"; do
     # Fields 14 and 15 (utime, stime), counted after the ")" that ends the command name.
-    t=$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
-    total=$((total + ${t:-0}))
+    read -r t k < <(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13, $13}')
+    total=$((total + ${t:-0})) system=$((system + ${k:-0}))
   done
-  echo "$total"
+  echo "$total $system"
 }
 
-# bench_wrk_cpu PID URL [WRK ARGS...] → "RPS P50_MS P99_MS NON2XX CPU_US_PER_REQUEST", the last
-# being the CPU time PID (and its children) spent per request during the run: on a machine that
+# bench_wrk_cpu PID URL [WRK ARGS...] → "RPS P50_MS P99_MS NON2XX CPU_US_PER_REQUEST
+# SYS_US_PER_REQUEST": the CPU time PID (and its children) spent per request during the run, all
+# of it and the kernel's share (system time: the sockets' sends and receives): on a machine that
 # also runs the load generator and the upstream, a steadier measure of cost than req/s.
 bench_wrk_cpu() {
-  local pid=$1 before after r a b bad hz
+  local pid=$1 t0 k0 t1 k1 r a b bad hz
   shift
   hz=$(getconf CLK_TCK)
-  before=$(bench_cpu_ticks "$pid")
+  read -r t0 k0 < <(bench_cpu_ticks "$pid")
   read -r r a b bad < <(bench_wrk "$@")
-  after=$(bench_cpu_ticks "$pid")
+  read -r t1 k1 < <(bench_cpu_ticks "$pid")
   local seconds=${DURATION:-10s}
   seconds=${seconds%s}
-  echo "$r $a $b $bad $(awk -v t=$((after - before)) -v hz="$hz" -v r="$r" -v s="$seconds" \
-    'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / (r * s); else print "n/a" }')"
+  per_request() {
+    awk -v t="$1" -v hz="$hz" -v r="$r" -v s="$seconds" \
+      'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / (r * s); else print "n/a" }'
+  }
+  echo "$r $a $b $bad $(per_request $((t1 - t0))) $(per_request $((k1 - k0)))"
 }
 
 # bench_mcp_post URL JSON: POSTs one JSON-RPC message to a Streamable HTTP MCP endpoint with the

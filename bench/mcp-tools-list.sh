@@ -94,7 +94,7 @@ for setup in ${SETUPS:-union separate}; do
     *) bench_die "unknown setup '$setup' (union, separate)" ;;
   esac
   for conns in 1 16; do
-    read -r r a b bad c < <(BENCH_WRK_LOG=$log WRK_THREADS=$conns CONNECTIONS=$conns bench_wrk_cpu "$CAPSTAN_PID" "$url" \
+    read -r r a b bad c _ < <(BENCH_WRK_LOG=$log WRK_THREADS=$conns CONNECTIONS=$conns bench_wrk_cpu "$CAPSTAN_PID" "$url" \
       -s "$BENCH_ROOT/bench/wrk/mcp-call.lua")
     errors=$(bench_mcp_errors "$log")
     read -r _ walk_pages walk_tools w50 w99 < <(awk '$1 == "mcp-walk:" { print $3, $5, $7, $9, $11 }' "$log")

@@ -71,7 +71,7 @@ for kind in ${UPSTREAMS:-static sim}; do
   esac
   bench_start_capstan "$upstream" --mcp-stateless "${threads[@]}"
   start_ts_sdk "$upstream"
-  declare -A url pid rps p50 p99 bad errors cpu
+  declare -A url pid rps p50 p99 bad errors cpu sys
   url[capstan-mcp]=$CAPSTAN_MCP/mcp pid[capstan-mcp]=$CAPSTAN_PID
   url[ts-sdk]=$TS_URL/mcp pid[ts-sdk]=$TS_PID
   url[capstan-rest]="$CAPSTAN_REST/v1/iam/v1alpha1/jwts?$BENCH_LIST_QUERY" pid[capstan-rest]=$CAPSTAN_PID

@@ -29,8 +29,8 @@ bench_machine
 rounds=$(bench_rounds)
 echo "wrk: ${WRK_THREADS:-2} threads, ${CONNECTIONS:-64} connections, ${DURATION:-10s};" \
   "$rounds rounds, the targets interleaved in each; the summary compares medians"
-row() { printf '%-8s %-6s %-11s %10s %9s %9s %8s %9s %12s\n' "$@"; }
-row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/req"
+row() { printf '%-8s %-6s %-13s %8s %8s %8s %8s %8s %11s %11s\n' "$@"; }
+row upstream round target "req/s" "p50 ms" "p99 ms" non-2xx "+p50 ms" "cpu us/req" "sys us/req"
 summary=()
 # capstan+ctl: the same capstan with a control adapter, so that every answer is also counted
 # for /metrics (issue 16: within 3 % of capstan alone). CONTROL=0 leaves it out.
@@ -68,7 +68,7 @@ for kind in ${UPSTREAMS:-static sim}; do
     rest_epoll=$CAPSTAN_REST epoll_pid=$CAPSTAN_PID
     CAPSTAN_PID=$plain_pid
   fi
-  declare -A url pid rps p50 p99 bad cpu
+  declare -A url pid rps p50 p99 bad cpu sys
   for target in "${targets[@]}"; do
     case $target in
       direct) url[$target]="$upstream/iam/v1alpha1/jwts?$query" pid[$target]=$upstream_pid ;;
@@ -97,7 +97,7 @@ for kind in ${UPSTREAMS:-static sim}; do
       k="$target $round"
       added=-
       [[ $target != direct ]] && added=$(awk -v x="${p50[$k]}" -v y="${p50[direct $round]}" 'BEGIN { printf "%.3f", x - y }')
-      row "$kind" "$round" "$target" "${rps[$k]}" "${p50[$k]}" "${p99[$k]}" "${bad[$k]}" "$added" "${cpu[$k]}"
+      row "$kind" "$round" "$target" "${rps[$k]}" "${p50[$k]}" "${p99[$k]}" "${bad[$k]}" "$added" "${cpu[$k]}" "${sys[$k]}"
     done
   done
   median() { bench_round_median "$@"; }
@@ -105,7 +105,8 @@ for kind in ${UPSTREAMS:-static sim}; do
     added=-
     [[ $target != direct ]] && added=$(awk -v x="$(median "$target" p50)" -v y="$(median direct p50)" 'BEGIN { printf "%.3f", x - y }')
     row "$kind" median "$target" "$(median "$target" rps)" "$(median "$target" p50)" \
-      "$(median "$target" p99)" "$(median "$target" bad)" "$added" "$(median "$target" cpu)"
+      "$(median "$target" p99)" "$(median "$target" bad)" "$added" "$(median "$target" cpu)" \
+      "$(median "$target" sys)"
   done
   per_round=()
   for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan $i]}" "${rps[nginx $i]}")"); done
@@ -120,6 +121,14 @@ for kind in ${UPSTREAMS:-static sim}; do
   p99ok=no
   awk -v c="$p99c" -v n="$p99h" 'BEGIN { exit !(c <= n) }' && p99ok=yes
   summary+=("P1 $kind: capstan/HAProxy req/s = $(bench_ratio "$(median capstan rps)" "$(median haproxy rps)")x (target >= 1.1x; per round: ${per_round[*]}); p99 capstan $p99c ms vs HAProxy $p99h ms (<= HAProxy: $p99ok); cpu/req capstan/HAProxy = $(bench_ratio "$(median capstan cpu)" "$(median haproxy cpu)")")
+  # The CPU budget the goals leave capstan, if the cores are busy and wrk and the upstream spend
+  # what they spend per request beside the proxy: all cores' time per request at the proxy's
+  # rate, minus the proxy's own CPU, is the others' share; at the goal rate the rest is capstan's.
+  budget() {
+    awk -v n="$(nproc)" -v r="$(median "$1" rps)" -v c="$(median "$1" cpu)" -v g="$2" \
+      'BEGIN { if (r > 0) printf "%.1f", n * 1e6 / (r * g) - (n * 1e6 / r - c); else print "n/a" }'
+  }
+  summary+=("P1 $kind: CPU per request (all / kernel, us): capstan $(median capstan cpu) / $(median capstan sys), nginx $(median nginx cpu) / $(median nginx sys), HAProxy $(median haproxy cpu) / $(median haproxy sys); the goals leave capstan $(budget nginx 1.25) us (1.25x nginx) and $(budget haproxy 1.1) us (1.1x HAProxy) on these $(nproc) cores")
   if [[ ${CONTROL:-1} != 0 ]]; then
     per_round=()
     for ((i = 1; i <= rounds; i++)); do per_round+=("$(bench_ratio "${rps[capstan+ctl $i]}" "${rps[capstan $i]}")"); done
