@@ -1,11 +1,11 @@
 // `capstan version`: what this binary is (release, commit, compiler, libraries, event backend,
 // allocator).
+#include <cstdlib>
+
 #include <boost/json/object.hpp>
 #include <boost/version.hpp>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
-
-#include <cstdlib>
 #if defined(CAPSTAN_MIMALLOC)
 #include <mimalloc.h>
 #endif

@@ -1,9 +1,9 @@
 #include "core/percent.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cctype>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace capstan::core {
 namespace {
@@ -41,9 +41,9 @@ TEST(PercentTest, EveryByteRoundTripsInEveryPart) {
       for (char c : out) {
         const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
                            c == '_' || c == '~' || c == '%';
-        const bool allowed = plain || (part == UrlPart::kForm && c == '+') ||
-                             (part == UrlPart::kPathSegment &&
-                              kSegmentSafe.find(c) != std::string_view::npos);
+        const bool allowed =
+            plain || (part == UrlPart::kForm && c == '+') ||
+            (part == UrlPart::kPathSegment && kSegmentSafe.find(c) != std::string_view::npos);
         EXPECT_TRUE(allowed) << "byte " << b << " gave '" << c << "' in " << out;
       }
     }
