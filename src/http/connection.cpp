@@ -2,6 +2,7 @@
 // (plain, HEAD, chunked streams), enforces limits and timeouts, answers malformed input.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -168,8 +169,11 @@ class Connection::ChunkWriter final : public StreamWriter {
   asio::awaitable<bool> Write(std::string_view data) override {
     if (failed_ || c_.closed_ || c_.peer_closed_) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
-    char size_line[24];
-    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    char size_line[24];  // hex size and CRLF, as AppendUnsigned writes decimals: std::to_chars
+    char* end = std::to_chars(size_line, size_line + sizeof size_line - 2, data.size(), 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    const auto n = end - size_line;
     std::array<asio::const_buffer, 3> buffers{
         asio::buffer(size_line, chunked_ ? static_cast<std::size_t>(n) : 0),
         asio::buffer(data.data(), data.size()), asio::buffer("\r\n", chunked_ ? 2 : 0)};
