@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -187,16 +188,19 @@ struct Connection {
   explicit Connection(const asio::any_io_executor& executor)
       : deadline(executor, [this] {
           boost::system::error_code ignored;
-          if (plain || secure) tcp().socket().cancel(ignored);
+          if (plain || secure) tcp().cancel(ignored);
         }) {}
 
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  // A bare socket, not beast::tcp_stream: the deadline above does its timeouts, and the stream's
+  // own layer (a timer check, a shared impl and a size-capped buffer view per read and write)
+  // would be paid on every call for nothing.
+  std::unique_ptr<asio::ip::tcp::socket> plain;
+  std::unique_ptr<beast::ssl_stream<asio::ip::tcp::socket>> secure;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
   http::Deadline deadline;
 
-  beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+  asio::ip::tcp::socket& tcp() { return secure ? secure->next_layer() : *plain; }
   // The error an operation's result stands for: a timeout once the deadline has passed.
   boost::system::error_code Checked(const boost::system::error_code& ec) const {
     return deadline.expired() ? boost::system::error_code(beast::error::timeout) : ec;
@@ -367,7 +371,7 @@ struct UpstreamClient::Impl {
       // Bytes that arrived while it sat idle (unsolicited data, a TLS alert) make it unusable:
       // they would be read as the next answer.
       boost::system::error_code ec;
-      if (c->tcp().socket().available(ec) == 0 && !ec) return c;
+      if (c->tcp().available(ec) == 0 && !ec) return c;
     }
     return nullptr;
   }
@@ -391,7 +395,7 @@ struct UpstreamClient::Impl {
     // Beast reads max(512, free capacity) bytes at a time; a buffer that starts small would take
     // a recv per 512 bytes of every response body.
     conn->buffer.reserve(kReadBufferBytes);
-    conn->plain = std::make_unique<beast::tcp_stream>(executor);
+    conn->plain = std::make_unique<asio::ip::tcp::socket>(executor);
     auto connect_deadline = std::min(deadline, Clock::now() + options.limits.connect_timeout);
 
     std::vector<asio::ip::tcp::endpoint> endpoints;
@@ -419,20 +423,20 @@ struct UpstreamClient::Impl {
     }
 
     conn->deadline.Set(connect_deadline);
-    auto [connect_ec, endpoint] = co_await conn->plain->async_connect(endpoints, token);
+    auto [connect_ec, endpoint] = co_await asio::async_connect(*conn->plain, endpoints, token);
     (void)endpoint;
     const auto cec = conn->Checked(connect_ec);
     conn->deadline.Clear();
     if (cec) co_return Fail(TransportError(cec, "connecting to", origin));
-    conn->plain->socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    conn->plain->set_option(asio::ip::tcp::no_delay(true), ec);
 
     if (origin.tls) {
       if (!tls) co_return Fail(ErrorCode::kInternal, "no TLS context configured");
       if (const core::Status& trusted = tls->EnsureTrustStore(); !trusted) {
         co_return Fail(trusted.error());
       }
-      conn->secure =
-          std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*conn->plain), tls->ctx);
+      conn->secure = std::make_unique<beast::ssl_stream<asio::ip::tcp::socket>>(
+          std::move(*conn->plain), tls->ctx);
       conn->plain.reset();
       if (!IsIpLiteral(origin.host) &&
           !SSL_set_tlsext_host_name(conn->secure->native_handle(), origin.host.c_str())) {
