@@ -27,6 +27,7 @@
 
 #include "consumes/upstream_stats.hpp"
 #include "http/deadline.hpp"
+#include "http/read_message.hpp"
 #include "http/wire.hpp"
 
 namespace capstan::consumes {
@@ -485,8 +486,8 @@ struct UpstreamClient::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options.limits.max_response_header_bytes));
       if (head) parser.skip(true);
       conn.deadline.Set(std::min(deadline, Clock::now() + options.limits.read_timeout));
-      auto [read_ec, read] = co_await bhttp::async_read(stream, conn.buffer, parser, token);
-      (void)read;
+      const auto read_ec =
+          co_await http::ReadMessage(stream, conn.buffer, parser, http::ReadUntil::kMessage, token);
       const auto rec = conn.Checked(read_ec);
       conn.deadline.Clear();
       if (rec) {

@@ -16,10 +16,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include "http/deadline.hpp"
 #include "http/loop.hpp"
+#include "http/read_message.hpp"
 #include "http/wire.hpp"
 
 namespace capstan::http::internal {
@@ -311,7 +311,7 @@ asio::awaitable<bool> Connection::ServeOne() {
   parser.body_limit(limits_.max_body_bytes);
 
   SetDeadline(request.received_at + limits_.header_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
+  ErrorCode ec = co_await ReadMessage(socket_, buffer_, parser, ReadUntil::kHead, kTuple);
   if (ec || deadline_.expired()) co_return co_await ReadFailed(request, ec);
   FillRequest(request, parser);
 
@@ -348,7 +348,7 @@ asio::awaitable<bool> Connection::ServeOne() {
       if (wec) co_return co_await ReadFailed(request, wec);
     }
     SetDeadline(request.received_at + limits_.request_timeout);
-    auto [bec, bn] = co_await bhttp::async_read(socket_, buffer_, parser, kTuple);
+    ErrorCode bec = co_await ReadMessage(socket_, buffer_, parser, ReadUntil::kMessage, kTuple);
     if (bec || deadline_.expired()) co_return co_await ReadFailed(request, bec);
   }
   ClearDeadline();
