@@ -111,6 +111,26 @@ TEST(HeaderName, Token) {
   EXPECT_FALSE(IsHeaderName("a b"));
 }
 
+TEST(FieldValue, OnlyCrLfAndNulAreUnsafeAtEveryPositionAndLength) {
+  // Every byte at every position of values from 0 to 40 bytes long: the word-at-a-time scan
+  // must agree with the byte rule across word boundaries and in the tail.
+  for (std::size_t length = 1; length <= 40; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string value(length, 'a');
+        value[at] = static_cast<char>(b);
+        const bool unsafe = b == '\r' || b == '\n' || b == 0;
+        ASSERT_EQ(IsSafeFieldValue(value), !unsafe)
+            << "length " << length << " at " << at << " byte " << b;
+      }
+    }
+  }
+  EXPECT_TRUE(IsSafeFieldValue(""));
+  EXPECT_TRUE(IsSafeFieldValue(std::string(64, '\x0e')));  // the bytes just past CR
+  EXPECT_TRUE(IsSafeFieldValue(std::string(64, '\xff')));
+  EXPECT_FALSE(IsSafeFieldValue(std::string(63, '\xff') + "\n"));
+}
+
 TEST(ReasonPhrase, Extended) {
   EXPECT_EQ(ReasonPhrase(417), "Expectation Failed");
   EXPECT_EQ(ReasonPhrase(505), "HTTP Version Not Supported");

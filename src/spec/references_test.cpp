@@ -25,6 +25,11 @@ TEST(ReferencesTest, FindsTemplateAndPathVariables) {
 TEST(ReferencesTest, TreatsDashAndUnderscoreAlike) {
   EXPECT_TRUE(SameName("access-key", "access_key"));
   EXPECT_FALSE(SameName("access-key", "accesskey"));
+  EXPECT_TRUE(SameName("a-b_c", "a_b-c"));
+  EXPECT_TRUE(SameName("", ""));
+  EXPECT_FALSE(SameName("a-b", "a_c"));
+  EXPECT_FALSE(SameName("a-b", "a.b"));
+  EXPECT_FALSE(SameName("organization_id", "organization_ie"));
 }
 
 TEST(ReferencesTest, RecognisesBindVariables) {
