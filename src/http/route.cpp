@@ -1,5 +1,7 @@
 #include "http/route.hpp"
 
+#include <algorithm>
+
 #include "core/percent.hpp"
 
 namespace capstan::http {
@@ -9,6 +11,7 @@ core::Result<std::vector<std::string_view>> SplitPathRaw(std::string_view path) 
     return core::Fail(core::ErrorCode::kInvalidArgument, "path must start with '/'");
   }
   std::vector<std::string_view> out;
+  out.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')));
   std::size_t start = 1;
   while (true) {
     std::size_t end = path.find('/', start);
