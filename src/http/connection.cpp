@@ -14,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "http/deadline.hpp"
@@ -36,8 +35,6 @@ constexpr std::size_t kShrinkAbove = 64 * 1024;
 constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
-std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
-
 bool ContainsToken(std::string_view list, std::string_view token) {
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -56,14 +53,12 @@ std::chrono::microseconds Since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
 }
 
-// Reads one request head and body straight into an http::Request: each field into its Headers
-// (no beast::http::fields in between: one allocation, one copy and a field-table lookup fewer
-// per field) and the body appended as it arrives (no zero-fill first). It also counts the
-// framing fields that the connection checks for smuggling. Limits, framing and keep-alive are
-// basic_parser's.
-class RequestReader final : public bhttp::basic_parser<true> {
+// Reads one request into an http::Request (MessageReader: fields and body without copies), and
+// counts the framing fields that the connection checks for smuggling.
+class RequestReader final : public MessageReader<true> {
  public:
-  explicit RequestReader(Request& request) : request_(request) {}
+  explicit RequestReader(Request& request)
+      : MessageReader(request.headers, request.body), request_(request) {}
 
   [[nodiscard]] unsigned version() const { return version_; }
   [[nodiscard]] int content_lengths() const { return content_lengths_; }
@@ -71,40 +66,19 @@ class RequestReader final : public bhttp::basic_parser<true> {
   [[nodiscard]] bool nul_in_field() const { return nul_in_field_; }
 
  private:
-  void on_request_impl(bhttp::verb /*method*/, beast::string_view method_str,
-                       beast::string_view target, int version, beast::error_code& /*ec*/) override {
+  void on_request_impl(bhttp::verb /*method*/, StringView method_str, StringView target,
+                       int version, ErrorCode& /*ec*/) override {
     request_.method.assign(method_str.data(), method_str.size());
     request_.target.assign(target.data(), target.size());
     version_ = static_cast<unsigned>(version);
   }
-  void on_response_impl(int /*code*/, beast::string_view /*reason*/, int /*version*/,
-                        beast::error_code& /*ec*/) override {}
-  void on_field_impl(bhttp::field name, beast::string_view name_str, beast::string_view value,
-                     beast::error_code& /*ec*/) override {
+  void on_field_impl(bhttp::field name, StringView name_str, StringView value,
+                     ErrorCode& ec) override {
     if (name == bhttp::field::content_length) ++content_lengths_;
     if (name == bhttp::field::transfer_encoding) transfer_encoding_ = true;
-    if (value.find('\0') != beast::string_view::npos) nul_in_field_ = true;
-    request_.headers.Add(View(name_str), View(value));
+    if (value.find('\0') != StringView::npos) nul_in_field_ = true;
+    MessageReader::on_field_impl(name, name_str, value, ec);
   }
-  void on_header_impl(beast::error_code& /*ec*/) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
-                         beast::error_code& /*ec*/) override {
-    if (length && *length <= request_.body.max_size()) {
-      request_.body.reserve(static_cast<std::size_t>(*length));
-    }
-  }
-  std::size_t on_body_impl(beast::string_view body, beast::error_code& /*ec*/) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t /*size*/, beast::string_view /*extensions*/,
-                            beast::error_code& /*ec*/) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, beast::string_view body,
-                                 beast::error_code& /*ec*/) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(beast::error_code& /*ec*/) override {}
 
   Request& request_;
   unsigned version_ = 11;
