@@ -179,6 +179,53 @@ TEST_F(UpstreamClientTest, APooledConnectionLeavesTheLoopNoWork) {
   EXPECT_TRUE(ioc.stopped()) << "the loop still had work 5 s after the call (a deadline timer?)";
 }
 
+// A pooled connection keeps a read parked; a call that takes it waits on that read for its
+// answer, and cancelling the call cancels it. The next call then opens a fresh connection, and a
+// client destroyed with connections parked leaves nothing behind (ASan builds check).
+TEST_F(UpstreamClientTest, ACallWaitingOnAParkedReadIsCancelled) {
+  StartServer([](http::Request& req) -> asio::awaitable<http::Response> {
+    if (req.path == "/slow") co_await http::Sleep(2s);
+    co_return http::MakeResponse(200, "{}");
+  });
+  asio::io_context ioc;
+  auto client = std::make_unique<UpstreamClient>(ioc.get_executor(), nullptr, PoolOptions{});
+  std::vector<core::Result<UpstreamResponse>> results;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        CallOptions options;
+        options.limits.total_timeout = 10s;
+        options.limits.read_timeout = 10s;
+        UpstreamRequest req;
+        req.target = "/";
+        results.push_back(co_await client->Send(origin_, req, options));
+        asio::cancellation_signal signal;
+        asio::steady_timer timer(co_await asio::this_coro::executor, 50ms);
+        timer.async_wait(
+            [&](boost::system::error_code) { signal.emit(asio::cancellation_type::all); });
+        CallOptions cancellable = options;
+        cancellable.cancel = signal.slot();
+        req.target = "/slow";
+        results.push_back(co_await client->Send(origin_, req, cancellable));
+        req.target = "/";
+        results.push_back(co_await client->Send(origin_, req, options));
+        results.push_back(co_await client->Send(origin_, req, options));
+        client.reset();  // its idle connection is retired with its read still pending
+      },
+      asio::detached);
+  const auto start = std::chrono::steady_clock::now();
+  ioc.run_for(5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms) << "the cancel did not end the wait";
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0]);
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code, core::ErrorCode::kCancelled) << results[1].error().message;
+  ASSERT_TRUE(results[2]);
+  EXPECT_FALSE(results[2]->reused_connection);
+  ASSERT_TRUE(results[3]);
+  EXPECT_TRUE(results[3]->reused_connection);
+}
+
 // Every pooled connection went stale at once (the upstream's idle timeout closed them all): the
 // retry opens a fresh connection rather than taking the next stale one.
 TEST_F(UpstreamClientTest, RetryAfterAStaleConnectionOpensAFreshOne) {
