@@ -203,15 +203,15 @@ struct Connection {
   Clock::time_point idle_since{};
   http::Deadline deadline;
 
-  // The parked read of a plain connection in the pool (Impl::Park): pending while it sits idle,
-  // done once bytes or the end of the stream came in. The request that takes a pending one
-  // awaits it as the first read of its response (`waiter`).
   // A request's handler waiting on the parked read (any_completion_handler recurses on
   // itself in Boost 1.81).
   struct Waiter {
     virtual ~Waiter() = default;
     virtual void Complete(boost::system::error_code ec) = 0;
   };
+  // The parked read of a plain connection in the pool (Impl::Park): pending while it sits idle,
+  // done once bytes or the end of the stream came in. The request that takes a pending one
+  // awaits it as the first read of its response (`waiter`).
   enum class Park { kNone, kPending, kDone };
   Park park = Park::kNone;
   boost::system::error_code park_ec;

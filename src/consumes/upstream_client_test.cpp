@@ -181,7 +181,7 @@ TEST_F(UpstreamClientTest, APooledConnectionLeavesTheLoopNoWork) {
 
 // A pooled connection keeps a read parked; a call that takes it waits on that read for its
 // answer, and cancelling the call cancels it. The next call then opens a fresh connection, and a
-// client destroyed with connections parked leaves nothing behind (ASan builds check).
+// client destroyed with a connection parked frees it (an ASan build reports a leak or misuse).
 TEST_F(UpstreamClientTest, ACallWaitingOnAParkedReadIsCancelled) {
   StartServer([](http::Request& req) -> asio::awaitable<http::Response> {
     if (req.path == "/slow") co_await http::Sleep(2s);
